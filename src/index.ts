@@ -1,5 +1,9 @@
+import { app } from "./app.ts";
+import type { Env } from "./env.ts";
+
+export { OpsObject } from "./durable/ops.ts";
+export { SessionObject } from "./durable/session.ts";
+
 export default {
-  async fetch() {
-    return new Response("hookline");
-  },
-} satisfies ExportedHandler;
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+import { schemeOf } from "../config/schema.ts";
+import { signers } from "../core/sign/index.ts";
+import { secretValue } from "./dev-vars.ts";
+import { CliError, loadFromDisk } from "./load.ts";
+
+export interface SignOptions {
+  root: string;
+  source: string;
+  body: string;
+  env?: string;
+  id?: string;
+  format: "curl" | "headers" | "json";
+  url: string;
+}
+
+/** The route a source listens on. */
+export function routeOf(channel: string, name: string): string {
+  if (channel === "telegram") return `/webhooks/telegram/${name}`;
+  if (channel === "whatsapp") return `/webhooks/whatsapp/${name}`;
+  return `/webhooks/in/${name}`;
+}
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Signs a body for a configured source with its first secret, exactly as the real sender would, and prints
+ * the headers (or a ready-to-paste curl).
+ */
+export async function sign(opts: SignOptions): Promise<string> {
+  const config = loadFromDisk(opts.root, opts.env);
+  const source = config.sources[opts.source];
+  if (!source) {
+    throw new CliError(
+      `no source "${opts.source}" in hookline.yaml (configured: ${Object.keys(config.sources).join(", ")})`,
+    );
+  }
+  const secretNames =
+    source.channel === "whatsapp" ? source.appSecretEnv : source.secretEnv;
+  const name = secretNames[0] as string;
+  const secret = secretValue(opts.root, name);
+  if (!secret) throw new CliError(`${name} is not set: add it to .dev.vars (npm start creates one) or the env`);
+  const raw = opts.body === "-" ? readFileSync(0) : readFileSync(opts.body);
+  const rawBody = new Uint8Array(raw);
+  const headers = {
+    "content-type": "application/json",
+    ...(await signers[schemeOf(source)]({ rawBody, secret, now: Date.now(), id: opts.id })),
+  };
+  if (opts.format === "json") return JSON.stringify(headers, null, 2);
+  if (opts.format === "headers") return Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\n");
+  const url = `${opts.url.replace(/\/$/, "")}${routeOf(source.channel, opts.source)}`;
+  const lines = [`curl -sS -X POST ${shellQuote(url)}`];
+  for (const [k, v] of Object.entries(headers)) lines.push(`  -H ${shellQuote(`${k}: ${v}`)}`);
+  lines.push(`  --data-binary ${shellQuote(new TextDecoder().decode(rawBody))}`);
+  return lines.join(" \\\n");
+}

@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { parseDuration } from "../core/duration.ts";
+
+/** A duration in config ("26h", "4d", 500); parsed to milliseconds. */
+export const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration; write e.g. "30s", "26h" or "4d"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** Env var names, never values: secrets live in wrangler secrets or `.dev.vars`. Several names = key rotation. */
+const EnvNames = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((v) => (typeof v === "string" ? [v] : v))
+  .pipe(
+    z.array(
+      z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an env var NAME in SCREAMING_CASE (the value goes in .dev.vars)"),
+    ),
+  );
+
+const common = {
+  /** How long a delivery key is remembered; defaults outlast the sender's retry window. */
+  retention: Duration.optional(),
+  /** Largest accepted body; bigger gets 413. */
+  maxBodyBytes: z.number().int().positive().optional(),
+  description: z.string().optional(),
+};
+
+export const TelegramSource = z.strictObject({
+  channel: z.literal("telegram"),
+  /** The `secret_token` given to setWebhook; Telegram echoes it in X-Telegram-Bot-Api-Secret-Token. */
+  secretEnv: EnvNames,
+  ...common,
+});
+
+export const WhatsAppSource = z.strictObject({
+  channel: z.literal("whatsapp"),
+  /** The Meta app secret; signs every POST in X-Hub-Signature-256. */
+  appSecretEnv: EnvNames,
+  /** The verify token you type into the Meta dashboard for the GET handshake. */
+  verifyTokenEnv: EnvNames,
+  ...common,
+});
+
+export const GenericSource = z.strictObject({
+  channel: z.literal("generic"),
+  scheme: z.enum(["standard-webhooks", "github", "stripe"]),
+  secretEnv: EnvNames,
+  /** Timestamp tolerance for schemes that sign a timestamp (default 300 s). */
+  toleranceSec: z.number().int().positive().optional(),
+  /**
+   * JSON pointer into the body naming the conversation (e.g. "/customer/id"). Deliveries with the same
+   * value share a session. Without it every delivery is its own session.
+   */
+  sessionKey: z.string().startsWith("/").optional(),
+  ...common,
+});
+
+export const Source = z.discriminatedUnion("channel", [TelegramSource, WhatsAppSource, GenericSource]);
+
+export const HooklineConfig = z.strictObject({
+  version: z.literal(1),
+  defaults: z
+    .strictObject({
+      maxBodyBytes: z.number().int().positive().default(1_048_576),
+    })
+    .prefault({}),
+  admin: z.strictObject({ tokenEnv: z.string().default("HOOKLINE_ADMIN_TOKEN") }).prefault({}),
+  sources: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lowercase letters, digits and dashes"), Source),
+  /** Engine-owned sections; validated by the engine's own schemas. */
+  workflows: z.record(z.string(), z.unknown()).optional(),
+  models: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type HooklineConfig = z.infer<typeof HooklineConfig>;
+export type Source = z.infer<typeof Source>;
+export type SourceName = string;
+export type Channel = Source["channel"];
+export type SignatureScheme = "telegram" | "meta" | "standard-webhooks" | "github" | "stripe";
+
+/** Sender retry windows, plus a margin: Telegram ~24 h, Stripe/Standard Webhooks/GitHub ~3 d, Meta up to 7 d. */
+export const DEFAULT_RETENTION_MS: Record<SignatureScheme, number> = {
+  telegram: 26 * 3_600_000,
+  meta: 8 * 86_400_000,
+  "standard-webhooks": 4 * 86_400_000,
+  github: 4 * 86_400_000,
+  stripe: 4 * 86_400_000,
+};
+
+/** The signature scheme a source is verified with. */
+export function schemeOf(source: Source): SignatureScheme {
+  if (source.channel === "telegram") return "telegram";
+  if (source.channel === "whatsapp") return "meta";
+  return source.scheme;
+}
+
+/** Retention for a source's dedup keys, in ms. */
+export function retentionOf(source: Source): number {
+  return source.retention ?? DEFAULT_RETENTION_MS[schemeOf(source)];
+}

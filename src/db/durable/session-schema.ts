@@ -1,0 +1,31 @@
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** The dedup ledger: one row per delivery key, kept until `expiresAt` (the sender's retry window). */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    key: text("key").primaryKey(),
+    source: text("source").notNull(),
+    channel: text("channel").notNull(),
+    kind: text("kind", { enum: ["message", "status", "event"] }).notNull(),
+    /** accepted: will start work; recorded: kept for the record only (e.g. WhatsApp statuses). */
+    outcome: text("outcome", { enum: ["accepted", "recorded"] }).notNull(),
+    receivedAt: integer("received_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    seenCount: integer("seen_count").notNull().default(1),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    /** The normalized InboundEvent as JSON, so a run can be started from the record alone. */
+    event: text("event").notNull(),
+  },
+  (t) => [index("deliveries_expires_at").on(t.expiresAt)],
+);
+
+/** Written in the same transaction as the ledger row; flushed to the OpsObject index by alarm. */
+export const outbox = sqliteTable("outbox", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  payload: text("payload").notNull(),
+  createdAt: integer("created_at").notNull(),
+  attempts: integer("attempts").notNull().default(0),
+});
+
+export type DeliveryRow = typeof deliveries.$inferSelect;

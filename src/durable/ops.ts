@@ -1,0 +1,87 @@
+import { DurableObject } from "cloudflare:workers";
+import { and, desc, eq, gte, lte, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { z } from "zod";
+import migrations from "../../migrations/durable/ops/migrations.js";
+import { type DeliveryIndexRow, deliveryIndex } from "../db/durable/ops-schema.ts";
+import type { Env } from "../env.ts";
+import type { DeliverySummary } from "./session.ts";
+
+/** The single OpsObject instance. One index is enough for the admin API today; shard by source if it gets hot. */
+export const OPS_INSTANCE = "global";
+
+const Summary = z.object({
+  key: z.string(),
+  source: z.string(),
+  channel: z.string(),
+  kind: z.string(),
+  outcome: z.string(),
+  sessionKey: z.string(),
+  receivedAt: z.number(),
+  expiresAt: z.number(),
+  seenCount: z.number().int(),
+  lastSeenAt: z.number(),
+});
+
+export const ListQuery = z.object({
+  source: z.string().optional(),
+  since: z.number().optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+export type ListQuery = z.input<typeof ListQuery>;
+
+/** Operator-facing state across sessions: the delivery index today; live counters and the dashboard later. */
+export class OpsObject extends DurableObject<Env> {
+  private readonly db;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = drizzle(ctx.storage);
+    ctx.blockConcurrencyWhile(() => migrate(this.db, migrations));
+  }
+
+  /** Upserts summaries from session outboxes. Idempotent: replays and reordering keep the highest seen count. */
+  async indexDeliveries(rows: DeliverySummary[]): Promise<number> {
+    const parsed = z.array(Summary).parse(rows);
+    this.ctx.storage.transactionSync(() => {
+      for (const row of parsed) {
+        this.db
+          .insert(deliveryIndex)
+          .values(row)
+          .onConflictDoUpdate({
+            target: deliveryIndex.key,
+            set: {
+              seenCount: sql`max(${deliveryIndex.seenCount}, excluded.seen_count)`,
+              lastSeenAt: sql`max(${deliveryIndex.lastSeenAt}, excluded.last_seen_at)`,
+            },
+          })
+          .run();
+      }
+    });
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + 60 * 60_000);
+    }
+    return parsed.length;
+  }
+
+  async listDeliveries(query: ListQuery): Promise<DeliveryIndexRow[]> {
+    const q = ListQuery.parse(query);
+    const where = and(
+      q.source ? eq(deliveryIndex.source, q.source) : undefined,
+      q.since !== undefined ? gte(deliveryIndex.receivedAt, q.since) : undefined,
+    );
+    return this.db.select().from(deliveryIndex).where(where).orderBy(desc(deliveryIndex.receivedAt)).limit(q.limit).all();
+  }
+
+  async getDelivery(key: string): Promise<DeliveryIndexRow | null> {
+    return this.db.select().from(deliveryIndex).where(eq(deliveryIndex.key, z.string().parse(key))).get() ?? null;
+  }
+
+  /** Hourly purge of index rows whose ledger entry has expired too. */
+  override async alarm(): Promise<void> {
+    this.db.delete(deliveryIndex).where(lte(deliveryIndex.expiresAt, Date.now())).run();
+    const left = this.db.select({ key: deliveryIndex.key }).from(deliveryIndex).limit(1).get();
+    if (left) await this.ctx.storage.setAlarm(Date.now() + 60 * 60_000);
+  }
+}

@@ -1,0 +1,140 @@
+import { DurableObject } from "cloudflare:workers";
+import { asc, eq, inArray, lte, min, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { z } from "zod";
+import migrations from "../../migrations/durable/session/migrations.js";
+import { InboundEvent } from "../core/inbound-event.ts";
+import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
+import type { Env } from "../env.ts";
+import { OPS_INSTANCE } from "./ops.ts";
+
+export const RecordInput = z.object({
+  event: InboundEvent,
+  retentionMs: z.number().int().positive(),
+});
+export type RecordInput = z.input<typeof RecordInput>;
+
+export type RecordResult = {
+  status: "accepted" | "recorded" | "duplicate";
+  deliveryKey: string;
+  seenCount: number;
+  firstSeenAt: number;
+};
+
+/** What the index learns about a ledger row; everything but the payload. */
+export type DeliverySummary = Omit<DeliveryRow, "event"> & { sessionKey: string };
+
+const FLUSH_DELAY_MS = 50;
+const FLUSH_BATCH = 200;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * One per conversation (Telegram chat, WhatsApp sender, generic session key). Holds the dedup ledger.
+ *
+ * Ordering rule: `record` runs its check-and-insert synchronously in one SQLite transaction, with no await
+ * in between, so concurrent copies of a delivery are serialized by the object's input gate and exactly one
+ * is accepted. The caller acknowledges the sender only after this RPC returns, and workerd releases the
+ * RPC's response only after the write is durable (output gate): recorded before acknowledged.
+ */
+export class SessionObject extends DurableObject<Env> {
+  private readonly db;
+  private flushScheduled = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = drizzle(ctx.storage);
+    ctx.blockConcurrencyWhile(async () => {
+      await migrate(this.db, migrations);
+      this.flushScheduled = (await ctx.storage.getAlarm()) !== null;
+    });
+  }
+
+  /** Records a delivery once. A repeat is counted and reported as a duplicate, never accepted twice. */
+  async record(input: RecordInput): Promise<RecordResult> {
+    const { event, retentionMs } = RecordInput.parse(input);
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): RecordResult => {
+      const existing = this.db.select().from(deliveries).where(eq(deliveries.key, event.deliveryKey)).get();
+      if (existing) {
+        const seenCount = existing.seenCount + 1;
+        this.db
+          .update(deliveries)
+          .set({ seenCount, lastSeenAt: now })
+          .where(eq(deliveries.key, event.deliveryKey))
+          .run();
+        this.enqueueIndex({ ...existing, seenCount, lastSeenAt: now }, event.sessionKey, now);
+        return { status: "duplicate", deliveryKey: event.deliveryKey, seenCount, firstSeenAt: existing.receivedAt };
+      }
+      const row: DeliveryRow = {
+        key: event.deliveryKey,
+        source: event.source,
+        channel: event.channel,
+        kind: event.kind,
+        outcome: event.kind === "status" ? "recorded" : "accepted",
+        receivedAt: now,
+        expiresAt: now + retentionMs,
+        seenCount: 1,
+        lastSeenAt: now,
+        event: JSON.stringify(event),
+      };
+      this.db.insert(deliveries).values(row).run();
+      this.enqueueIndex(row, event.sessionKey, now);
+      return { status: row.outcome, deliveryKey: row.key, seenCount: 1, firstSeenAt: now };
+    });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
+    }
+    return result;
+  }
+
+  /** The full ledger row (its `event` is the normalized InboundEvent as JSON), or null once it has expired. */
+  async getDelivery(key: string): Promise<DeliveryRow | null> {
+    return this.db.select().from(deliveries).where(eq(deliveries.key, z.string().parse(key))).get() ?? null;
+  }
+
+  /** Flushes the outbox to the index, purges expired keys, and sleeps until the next expiry. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const pending = this.db.select().from(outbox).orderBy(asc(outbox.id)).limit(FLUSH_BATCH).all();
+    let retryAt: number | undefined;
+    if (pending.length > 0) {
+      try {
+        const rows = pending.map((p) => JSON.parse(p.payload) as DeliverySummary);
+        await this.env.OPS.getByName(OPS_INSTANCE).indexDeliveries(rows);
+        this.db
+          .delete(outbox)
+          .where(
+            inArray(
+              outbox.id,
+              pending.map((p) => p.id),
+            ),
+          )
+          .run();
+      } catch (err) {
+        const attempts = (pending[0]?.attempts ?? 0) + 1;
+        this.db
+          .update(outbox)
+          .set({ attempts: sql`${outbox.attempts} + 1` })
+          .run();
+        retryAt = now + Math.min(1_000 * 2 ** attempts, MAX_BACKOFF_MS);
+        console.warn(`session outbox flush failed (attempt ${attempts}): ${(err as Error).message}`);
+      }
+    }
+    this.db.delete(deliveries).where(lte(deliveries.expiresAt, now)).run();
+    const more = this.db.select({ id: outbox.id }).from(outbox).limit(1).get();
+    const nextExpiry = this.db.select({ at: min(deliveries.expiresAt) }).from(deliveries).get()?.at ?? undefined;
+    const next = retryAt ?? (more ? now + FLUSH_DELAY_MS : nextExpiry);
+    this.flushScheduled = next !== undefined && next !== nextExpiry;
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+  }
+
+  private enqueueIndex(row: DeliveryRow, sessionKey: string, now: number): void {
+    const { event: _payload, ...summary } = row;
+    this.db
+      .insert(outbox)
+      .values({ payload: JSON.stringify({ ...summary, sessionKey } satisfies DeliverySummary), createdAt: now })
+      .run();
+  }
+}

@@ -1,0 +1,96 @@
+import type { z } from "zod";
+import { retentionOf, type Source } from "../config/schema.ts";
+import type { InboundEvent } from "../core/inbound-event.ts";
+import { readBodyWithLimit } from "../core/read-body.ts";
+import { verifiers } from "../core/verify/index.ts";
+import type { Scheme, Secret } from "../core/verify/types.ts";
+import type { RecordResult } from "../durable/session.ts";
+import type { Env } from "../env.ts";
+import type { AppContext } from "./context.ts";
+import { problem } from "./problem.ts";
+
+export type Step<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+/** Secret values for the env var names a source lists; unset or empty names are simply absent. */
+export function secretsFrom(env: Env, names: readonly string[]): Secret[] {
+  return names.flatMap((id) => {
+    const value = env[id];
+    return typeof value === "string" && value !== "" ? [{ id, value }] : [];
+  });
+}
+
+/**
+ * Steps 1 and 2 of every ingress: the size limit, then verification of the raw bytes. Nothing is parsed
+ * before the signature holds.
+ */
+export async function readVerified(
+  c: AppContext,
+  source: Source,
+  scheme: Scheme,
+  secretEnv: readonly string[],
+): Promise<Step<Uint8Array>> {
+  const maxBytes = source.maxBodyBytes ?? c.get("config").defaults.maxBodyBytes;
+  const body = await readBodyWithLimit(c.req.raw, maxBytes);
+  if (!body.ok) return { ok: false, response: problem("payload_too_large", `body exceeds ${maxBytes} bytes`) };
+  const verdict = await verifiers[scheme]({
+    rawBody: body.bytes,
+    headers: c.req.raw.headers,
+    secrets: secretsFrom(c.env, secretEnv),
+    now: Date.now(),
+    toleranceSec: "toleranceSec" in source ? source.toleranceSec : undefined,
+  });
+  if (!verdict.ok) return { ok: false, response: problem(verdict.reason) };
+  return { ok: true, value: body.bytes };
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** Step 3: JSON, then the channel's schema. A 400 names the path that is wrong. */
+export function parseBody<S extends z.ZodType>(bytes: Uint8Array, schema: S): Step<z.infer<S>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    return { ok: false, response: problem("malformed_json", `body is not JSON: ${(err as Error).message}`) };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("") || "(root)";
+  return {
+    ok: false,
+    response: problem("invalid_payload", `${path.replace(/^\./, "")}: ${issue?.message}`, {
+      path: path.replace(/^\./, ""),
+    }),
+  };
+}
+
+/**
+ * Step 5: the durable record, in the event's SessionObject. Only its reply lets us acknowledge; any failure
+ * is a 503 so the sender retries, because a delivery that was not kept must not be acknowledged.
+ */
+export async function recordEvents(
+  env: Env,
+  source: Source,
+  events: readonly InboundEvent[],
+): Promise<Step<RecordResult[]>> {
+  const retentionMs = retentionOf(source);
+  try {
+    const results = await Promise.all(
+      events.map((event) => env.SESSIONS.getByName(event.sessionKey).record({ event, retentionMs })),
+    );
+    return { ok: true, value: results };
+  } catch (err) {
+    console.error(`recording ${events.length} delivery(ies) for source failed: ${(err as Error).message}`);
+    return { ok: false, response: problem("not_recorded") };
+  }
+}
+
+/** The acknowledgement: 200 for accepted and for duplicates alike, so the sender stops retrying. */
+export function acknowledge(result: RecordResult): Response {
+  return Response.json(
+    result.status === "duplicate"
+      ? { status: "duplicate", deliveryKey: result.deliveryKey, seenCount: result.seenCount }
+      : { status: result.status, deliveryKey: result.deliveryKey },
+  );
+}
