@@ -14,7 +14,9 @@ export function readLayer(root: string, file: string): ReadResult {
   if (!existsSync(path)) {
     return {
       ok: false,
-      issues: [{ file, path: "(file)", message: "file not found", fix: `create ${file} (see README: Config)` }],
+      issues: [
+        { file, path: "(file)", message: "file not found", fix: `create ${file} (see README: Config)` },
+      ],
     };
   }
   const doc = parseDocument(readFileSync(path, "utf8"), { prettyErrors: true });

@@ -36,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
         },
       });
       if (!values.source || !values.body) throw new CliError(`sign needs --source and --body\n\n${USAGE}`);
-      if (!["curl", "headers", "json"].includes(values.format)) throw new CliError("--format is curl, headers or json");
+      if (!["curl", "headers", "json"].includes(values.format))
+        throw new CliError("--format is curl, headers or json");
       console.log(
         await sign({
           root,

@@ -35,11 +35,11 @@ export async function sign(opts: SignOptions): Promise<string> {
       `no source "${opts.source}" in hookline.yaml (configured: ${Object.keys(config.sources).join(", ")})`,
     );
   }
-  const secretNames =
-    source.channel === "whatsapp" ? source.appSecretEnv : source.secretEnv;
+  const secretNames = source.channel === "whatsapp" ? source.appSecretEnv : source.secretEnv;
   const name = secretNames[0] as string;
   const secret = secretValue(opts.root, name);
-  if (!secret) throw new CliError(`${name} is not set: add it to .dev.vars (npm start creates one) or the env`);
+  if (!secret)
+    throw new CliError(`${name} is not set: add it to .dev.vars (npm start creates one) or the env`);
   const raw = opts.body === "-" ? readFileSync(0) : readFileSync(opts.body);
   const rawBody = new Uint8Array(raw);
   const headers = {
@@ -47,7 +47,10 @@ export async function sign(opts: SignOptions): Promise<string> {
     ...(await signers[schemeOf(source)]({ rawBody, secret, now: Date.now(), id: opts.id })),
   };
   if (opts.format === "json") return JSON.stringify(headers, null, 2);
-  if (opts.format === "headers") return Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\n");
+  if (opts.format === "headers")
+    return Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join("\n");
   const url = `${opts.url.replace(/\/$/, "")}${routeOf(source.channel, opts.source)}`;
   const lines = [`curl -sS -X POST ${shellQuote(url)}`];
   for (const [k, v] of Object.entries(headers)) lines.push(`  -H ${shellQuote(`${k}: ${v}`)}`);

@@ -10,7 +10,11 @@ export const OFFLINE_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH
 
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 
-async function waitForHealth(url: string, child: { exitCode: number | null }, timeoutMs: number): Promise<void> {
+async function waitForHealth(
+  url: string,
+  child: { exitCode: number | null },
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new CliError(`wrangler dev exited with code ${child.exitCode}`);
@@ -29,22 +33,39 @@ const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** `npm start`: dev secrets, config bundle, `wrangler dev` on 127.0.0.1, then the endpoints and a signed curl. */
 export async function start(root: string, argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { port: { type: "string", default: process.env.PORT ?? "8787" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: "string", default: process.env.PORT ?? "8787" } },
+  });
   if (major < 22 || (major === 22 && minor < 12)) {
-    throw new CliError(`Node ${process.versions.node} is too old for wrangler; run through npm (npm start) to use the pinned Node 22`);
+    throw new CliError(
+      `Node ${process.versions.node} is too old for wrangler; run through npm (npm start) to use the pinned Node 22`,
+    );
   }
   const envName = "development";
   const config = loadFromDisk(root, envName);
   const created = ensureDevVars(root, config);
   if (created.length > 0) {
-    console.log(`hookline: created dev secrets in ${join(root, ".dev.vars")} (git-ignored): ${created.join(", ")}`);
+    console.log(
+      `hookline: created dev secrets in ${join(root, ".dev.vars")} (git-ignored): ${created.join(", ")}`,
+    );
   }
   bundleConfig(root);
   const url = `http://127.0.0.1:${values.port}`;
   const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
   const child = spawn(
     process.execPath,
-    [wrangler, "dev", "--ip", "127.0.0.1", "--port", values.port, "--show-interactive-dev-session=false", "--var", `HOOKLINE_ENV:${envName}`],
+    [
+      wrangler,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      values.port,
+      "--show-interactive-dev-session=false",
+      "--var",
+      `HOOKLINE_ENV:${envName}`,
+    ],
     {
       cwd: root,
       stdio: "inherit",
@@ -59,9 +80,14 @@ export async function start(root: string, argv: string[]): Promise<number> {
   const lines = ["", "Hookline is running (wrangler dev, local only).", "", "Endpoints:"];
   for (const [name, s] of Object.entries(config.sources)) {
     const methods = s.channel === "whatsapp" ? "GET|POST" : "POST";
-    lines.push(`  ${methods.padEnd(8)} ${url}${routeOf(s.channel, name)}  (${s.channel}${s.channel === "generic" ? `, ${s.scheme}` : ""})`);
+    lines.push(
+      `  ${methods.padEnd(8)} ${url}${routeOf(s.channel, name)}  (${s.channel}${s.channel === "generic" ? `, ${s.scheme}` : ""})`,
+    );
   }
-  lines.push(`  GET      ${url}/health`, `  GET      ${url}/admin/deliveries   (Authorization: Bearer $${config.admin.tokenEnv})`);
+  lines.push(
+    `  GET      ${url}/health`,
+    `  GET      ${url}/admin/deliveries   (Authorization: Bearer $${config.admin.tokenEnv})`,
+  );
   const bot = Object.entries(config.sources).find(([, s]) => s.channel === "telegram");
   if (bot && bot[1].channel === "telegram") {
     const secret = secretValue(root, bot[1].secretEnv[0] as string) ?? "";

@@ -5,7 +5,10 @@ import { parseDuration } from "../core/duration.ts";
 export const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (ms === undefined) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration; write e.g. "30s", "26h" or "4d"` });
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not a duration; write e.g. "30s", "26h" or "4d"`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -17,7 +20,12 @@ const EnvNames = z
   .transform((v) => (typeof v === "string" ? [v] : v))
   .pipe(
     z.array(
-      z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an env var NAME in SCREAMING_CASE (the value goes in .dev.vars)"),
+      z
+        .string()
+        .regex(
+          /^[A-Z][A-Z0-9_]*$/,
+          "must be an env var NAME in SCREAMING_CASE (the value goes in .dev.vars)",
+        ),
     ),
   );
 
@@ -69,7 +77,10 @@ export const HooklineConfig = z.strictObject({
     })
     .prefault({}),
   admin: z.strictObject({ tokenEnv: z.string().default("HOOKLINE_ADMIN_TOKEN") }).prefault({}),
-  sources: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lowercase letters, digits and dashes"), Source),
+  sources: z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lowercase letters, digits and dashes"),
+    Source,
+  ),
   /** Engine-owned sections; validated by the engine's own schemas. */
   workflows: z.record(z.string(), z.unknown()).optional(),
   models: z.record(z.string(), z.unknown()).optional(),

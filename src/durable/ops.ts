@@ -71,11 +71,23 @@ export class OpsObject extends DurableObject<Env> {
       q.source ? eq(deliveryIndex.source, q.source) : undefined,
       q.since !== undefined ? gte(deliveryIndex.receivedAt, q.since) : undefined,
     );
-    return this.db.select().from(deliveryIndex).where(where).orderBy(desc(deliveryIndex.receivedAt)).limit(q.limit).all();
+    return this.db
+      .select()
+      .from(deliveryIndex)
+      .where(where)
+      .orderBy(desc(deliveryIndex.receivedAt))
+      .limit(q.limit)
+      .all();
   }
 
   async getDelivery(key: string): Promise<DeliveryIndexRow | null> {
-    return this.db.select().from(deliveryIndex).where(eq(deliveryIndex.key, z.string().parse(key))).get() ?? null;
+    return (
+      this.db
+        .select()
+        .from(deliveryIndex)
+        .where(eq(deliveryIndex.key, z.string().parse(key)))
+        .get() ?? null
+    );
   }
 
   /** Hourly purge of index rows whose ledger entry has expired too. */

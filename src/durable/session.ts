@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { asc, eq, inArray, lte, min, sql } from "drizzle-orm";
+import { asc, eq, lte, min, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
@@ -64,7 +64,12 @@ export class SessionObject extends DurableObject<Env> {
           .where(eq(deliveries.key, event.deliveryKey))
           .run();
         this.enqueueIndex({ ...existing, seenCount, lastSeenAt: now }, event.sessionKey, now);
-        return { status: "duplicate", deliveryKey: event.deliveryKey, seenCount, firstSeenAt: existing.receivedAt };
+        return {
+          status: "duplicate",
+          deliveryKey: event.deliveryKey,
+          seenCount,
+          firstSeenAt: existing.receivedAt,
+        };
       }
       const row: DeliveryRow = {
         key: event.deliveryKey,
@@ -91,7 +96,13 @@ export class SessionObject extends DurableObject<Env> {
 
   /** The full ledger row (its `event` is the normalized InboundEvent as JSON), or null once it has expired. */
   async getDelivery(key: string): Promise<DeliveryRow | null> {
-    return this.db.select().from(deliveries).where(eq(deliveries.key, z.string().parse(key))).get() ?? null;
+    return (
+      this.db
+        .select()
+        .from(deliveries)
+        .where(eq(deliveries.key, z.string().parse(key)))
+        .get() ?? null
+    );
   }
 
   /** Flushes the outbox to the index, purges expired keys, and sleeps until the next expiry. */
@@ -103,14 +114,11 @@ export class SessionObject extends DurableObject<Env> {
       try {
         const rows = pending.map((p) => JSON.parse(p.payload) as DeliverySummary);
         await this.env.OPS.getByName(OPS_INSTANCE).indexDeliveries(rows);
+        // Pending rows are the oldest ids in order, so one range delete removes exactly them (and stays
+        // under SQLite's bound-parameter limit, which an IN list of a full batch would not).
         this.db
           .delete(outbox)
-          .where(
-            inArray(
-              outbox.id,
-              pending.map((p) => p.id),
-            ),
-          )
+          .where(lte(outbox.id, pending.at(-1)?.id ?? 0))
           .run();
       } catch (err) {
         const attempts = (pending[0]?.attempts ?? 0) + 1;
@@ -124,7 +132,11 @@ export class SessionObject extends DurableObject<Env> {
     }
     this.db.delete(deliveries).where(lte(deliveries.expiresAt, now)).run();
     const more = this.db.select({ id: outbox.id }).from(outbox).limit(1).get();
-    const nextExpiry = this.db.select({ at: min(deliveries.expiresAt) }).from(deliveries).get()?.at ?? undefined;
+    const nextExpiry =
+      this.db
+        .select({ at: min(deliveries.expiresAt) })
+        .from(deliveries)
+        .get()?.at ?? undefined;
     const next = retryAt ?? (more ? now + FLUSH_DELAY_MS : nextExpiry);
     this.flushScheduled = next !== undefined && next !== nextExpiry;
     if (next !== undefined) await this.ctx.storage.setAlarm(next);
@@ -134,7 +146,10 @@ export class SessionObject extends DurableObject<Env> {
     const { event: _payload, ...summary } = row;
     this.db
       .insert(outbox)
-      .values({ payload: JSON.stringify({ ...summary, sessionKey } satisfies DeliverySummary), createdAt: now })
+      .values({
+        payload: JSON.stringify({ ...summary, sessionKey } satisfies DeliverySummary),
+        createdAt: now,
+      })
       .run();
   }
 }

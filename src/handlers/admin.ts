@@ -15,10 +15,13 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
   if (!timingSafeEqualText(given, expected)) {
-    return new Response(JSON.stringify({ error: "unauthorized", message: "send Authorization: Bearer <token>" }), {
-      status: 401,
-      headers: { "content-type": "application/json", "www-authenticate": 'Bearer realm="hookline-admin"' },
-    });
+    return new Response(
+      JSON.stringify({ error: "unauthorized", message: "send Authorization: Bearer <token>" }),
+      {
+        status: 401,
+        headers: { "content-type": "application/json", "www-authenticate": 'Bearer realm="hookline-admin"' },
+      },
+    );
   }
   await next();
 });
@@ -55,7 +58,10 @@ export const admin = new Hono<AppEnv>()
     if (!indexed) return problem("not_found", `no delivery with key "${key}" (expired, or not indexed yet)`);
     const record = await c.env.SESSIONS.getByName(indexed.sessionKey).getDelivery(key);
     if (!record) return problem("not_found", `delivery "${key}" has expired`);
-    return c.json({ ...toJson({ ...record, sessionKey: indexed.sessionKey }), event: JSON.parse(record.event) });
+    return c.json({
+      ...toJson({ ...record, sessionKey: indexed.sessionKey }),
+      event: JSON.parse(record.event),
+    });
   });
 
 function toJson(row: {

@@ -31,7 +31,8 @@ export async function readVerified(
 ): Promise<Step<Uint8Array>> {
   const maxBytes = source.maxBodyBytes ?? c.get("config").defaults.maxBodyBytes;
   const body = await readBodyWithLimit(c.req.raw, maxBytes);
-  if (!body.ok) return { ok: false, response: problem("payload_too_large", `body exceeds ${maxBytes} bytes`) };
+  if (!body.ok)
+    return { ok: false, response: problem("payload_too_large", `body exceeds ${maxBytes} bytes`) };
   const verdict = await verifiers[scheme]({
     rawBody: body.bytes,
     headers: c.req.raw.headers,
@@ -56,7 +57,8 @@ export function parseBody<S extends z.ZodType>(bytes: Uint8Array, schema: S): St
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
-  const path = issue?.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("") || "(root)";
+  const path =
+    issue?.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("") || "(root)";
   return {
     ok: false,
     response: problem("invalid_payload", `${path.replace(/^\./, "")}: ${issue?.message}`, {

@@ -36,7 +36,9 @@ export const whatsapp = new Hono<AppEnv>()
     if (!payload.ok) return payload.response;
     const normalized = normalizeWhatsApp(name, payload.value, new Date().toISOString());
     if (!normalized.ok) {
-      return problem("invalid_payload", `${normalized.path}: ${normalized.message}`, { path: normalized.path });
+      return problem("invalid_payload", `${normalized.path}: ${normalized.message}`, {
+        path: normalized.path,
+      });
     }
     const recorded = await recordEvents(c.env, source, normalized.events);
     if (!recorded.ok) return recorded.response;

@@ -43,7 +43,12 @@ describe("POST /webhooks/telegram/:bot", () => {
 
   it("answers an unknown bot with 404 unknown_source", async () => {
     const res = await SELF.fetch(
-      await signedRequest({ scheme: "telegram", url: `${BASE_URL}/webhooks/telegram/nobody`, body: {}, secret }),
+      await signedRequest({
+        scheme: "telegram",
+        url: `${BASE_URL}/webhooks/telegram/nobody`,
+        body: {},
+        secret,
+      }),
     );
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: "unknown_source" });
@@ -51,7 +56,12 @@ describe("POST /webhooks/telegram/:bot", () => {
 
   it("does not serve a generic source on the telegram route", async () => {
     const res = await SELF.fetch(
-      await signedRequest({ scheme: "telegram", url: `${BASE_URL}/webhooks/telegram/orders`, body: {}, secret }),
+      await signedRequest({
+        scheme: "telegram",
+        url: `${BASE_URL}/webhooks/telegram/orders`,
+        body: {},
+        secret,
+      }),
     );
     expect(res.status).toBe(404);
   });

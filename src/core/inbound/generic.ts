@@ -48,7 +48,12 @@ export function normalizeGeneric(args: {
   sessionPointer?: string;
 }): GenericResult {
   const id = deliveryIdOf(args.scheme, args.headers, args.body);
-  if (!id) return { ok: false, code: "missing_delivery_id", message: `no delivery id: expected ${WHERE[args.scheme]}` };
+  if (!id)
+    return {
+      ok: false,
+      code: "missing_delivery_id",
+      message: `no delivery id: expected ${WHERE[args.scheme]}`,
+    };
   const session = args.sessionPointer ? readPointer(args.body, args.sessionPointer) : undefined;
   return {
     ok: true,

@@ -44,7 +44,8 @@ function displayName(user: z.infer<typeof User>): string | undefined {
  * @example normalizeTelegram("demo-bot", update, new Date().toISOString())
  */
 export function normalizeTelegram(source: string, update: TelegramUpdate, receivedAt: string): InboundEvent {
-  const message = update.message ?? update.edited_message ?? update.channel_post ?? update.callback_query?.message;
+  const message =
+    update.message ?? update.edited_message ?? update.channel_post ?? update.callback_query?.message;
   const from = update.callback_query?.from ?? message?.from;
   const chatKey = message ? `chat:${message.chat.id}` : from ? `user:${from.id}` : "bot";
   return {

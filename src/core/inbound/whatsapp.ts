@@ -27,7 +27,9 @@ const WaStatus = z.looseObject({
 const Value = z.looseObject({
   messaging_product: z.literal("whatsapp"),
   metadata: z.looseObject({ phone_number_id: z.string(), display_phone_number: z.string().optional() }),
-  contacts: z.array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() })).optional(),
+  contacts: z
+    .array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() }))
+    .optional(),
   messages: z.array(WaMessage).optional(),
   statuses: z.array(WaStatus).optional(),
 });
@@ -44,13 +46,19 @@ export const WhatsAppWebhook = z.looseObject({
 });
 export type WhatsAppWebhook = z.infer<typeof WhatsAppWebhook>;
 
-export type NormalizeResult = { ok: true; events: InboundEvent[] } | { ok: false; path: string; message: string };
+export type NormalizeResult =
+  | { ok: true; events: InboundEvent[] }
+  | { ok: false; path: string; message: string };
 
 /**
  * Splits one POST into deliveries: each message is its own delivery keyed by wamid; each status is
  * recorded as a `status` event (never a run). Changes other than `messages` are ignored.
  */
-export function normalizeWhatsApp(source: string, body: WhatsAppWebhook, receivedAt: string): NormalizeResult {
+export function normalizeWhatsApp(
+  source: string,
+  body: WhatsAppWebhook,
+  receivedAt: string,
+): NormalizeResult {
   const events: InboundEvent[] = [];
   for (const [e, entry] of body.entry.entries()) {
     for (const [c, change] of entry.changes.entries()) {
@@ -58,8 +66,13 @@ export function normalizeWhatsApp(source: string, body: WhatsAppWebhook, receive
       const parsed = Value.safeParse(change.value);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        const tail = issue?.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("") ?? "";
-        return { ok: false, path: `entry[${e}].changes[${c}].value${tail}`, message: issue?.message ?? "invalid" };
+        const tail =
+          issue?.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("") ?? "";
+        return {
+          ok: false,
+          path: `entry[${e}].changes[${c}].value${tail}`,
+          message: issue?.message ?? "invalid",
+        };
       }
       const value = parsed.data;
       const phone = value.metadata.phone_number_id;
