@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "../core/duration.ts";
+import type { Scheme } from "../core/verify/types.ts";
 
 /** A duration in config ("26h", "4d", 500); parsed to milliseconds. */
 export const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -90,10 +91,9 @@ export type HooklineConfig = z.infer<typeof HooklineConfig>;
 export type Source = z.infer<typeof Source>;
 export type SourceName = string;
 export type Channel = Source["channel"];
-export type SignatureScheme = "telegram" | "meta" | "standard-webhooks" | "github" | "stripe";
 
 /** Sender retry windows, plus a margin: Telegram ~24 h, Stripe/Standard Webhooks/GitHub ~3 d, Meta up to 7 d. */
-export const DEFAULT_RETENTION_MS: Record<SignatureScheme, number> = {
+export const DEFAULT_RETENTION_MS: Record<Scheme, number> = {
   telegram: 26 * 3_600_000,
   meta: 8 * 86_400_000,
   "standard-webhooks": 4 * 86_400_000,
@@ -102,7 +102,7 @@ export const DEFAULT_RETENTION_MS: Record<SignatureScheme, number> = {
 };
 
 /** The signature scheme a source is verified with. */
-export function schemeOf(source: Source): SignatureScheme {
+export function schemeOf(source: Source): Scheme {
   if (source.channel === "telegram") return "telegram";
   if (source.channel === "whatsapp") return "meta";
   return source.scheme;

@@ -1,0 +1,7 @@
+import type { Env as HooklineEnv } from "../src/env.ts";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends HooklineEnv {}
+  }
+}
