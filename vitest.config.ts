@@ -3,6 +3,10 @@ import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 import { TEST_BINDINGS } from "./test/fixtures/secrets.ts";
 
+// Keep wrangler (used by the Workers plugin) offline and quiet: no metrics, no request.cf lookup.
+process.env.WRANGLER_SEND_METRICS ??= "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
 /** drizzle-kit's durable-sqlite migrations import `.sql` files; wrangler loads them as Text, Vite needs this. */
 const sqlAsText: Plugin = {
   name: "hookline-sql-as-text",

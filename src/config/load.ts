@@ -92,12 +92,16 @@ export function loadConfig(layers: readonly ConfigLayer[]): LoadResult {
   if (parsed.success) return { ok: true, config: parsed.data };
   return {
     ok: false,
-    issues: parsed.error.issues.map((issue) => ({
-      file: blame(layers, issue.path),
-      path: formatPath(issue.path) || "(top level)",
-      message: issue.message,
-      fix: fixFor(issue),
-    })),
+    issues: parsed.error.issues.map((issue) => {
+      const fix = fixFor(issue);
+      return {
+        file: blame(layers, issue.path),
+        path: formatPath(issue.path) || "(top level)",
+        // Custom checks carry their fix in the message; don't say it twice.
+        message: fix === issue.message ? "invalid value" : issue.message,
+        fix,
+      };
+    }),
   };
 }
 
