@@ -6,6 +6,7 @@ import type { AppEnv } from "./handlers/context.ts";
 import { generic } from "./handlers/generic.ts";
 import { health } from "./handlers/health.ts";
 import { problem } from "./handlers/problem.ts";
+import { runsApi } from "./handlers/runs.ts";
 import { telegram } from "./handlers/telegram.ts";
 import { whatsapp } from "./handlers/whatsapp.ts";
 
@@ -20,6 +21,7 @@ export const app = new Hono<AppEnv>()
   .route("/webhooks/whatsapp", whatsapp)
   .route("/webhooks/in", generic)
   .route("/admin", admin)
+  .route("/runs", runsApi)
   .notFound((c) => problem("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
   .onError((err) => {
     if (err instanceof ConfigError) {

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { parseDuration } from "../core/duration.ts";
 import type { Scheme } from "../core/verify/types.ts";
+import { PriceTableSchema } from "../engine/governor.ts";
+import { type Workflow, WorkflowSchema } from "../engine/workflow-schema.ts";
 
 /** A duration in config ("26h", "4d", 500); parsed to milliseconds. */
 export const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -36,6 +38,8 @@ const common = {
   /** Largest accepted body; bigger gets 413. */
   maxBodyBytes: z.number().int().positive().optional(),
   description: z.string().optional(),
+  /** The workflow a recorded delivery from this source starts (full trigger rules come with channels). */
+  workflow: z.string().optional(),
 };
 
 export const TelegramSource = z.strictObject({
@@ -70,7 +74,7 @@ export const GenericSource = z.strictObject({
 
 export const Source = z.discriminatedUnion("channel", [TelegramSource, WhatsAppSource, GenericSource]);
 
-export const HooklineConfig = z.strictObject({
+const ConfigShape = z.strictObject({
   version: z.literal(1),
   defaults: z
     .strictObject({
@@ -82,12 +86,43 @@ export const HooklineConfig = z.strictObject({
     z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lowercase letters, digits and dashes"),
     Source,
   ),
-  /** Engine-owned sections; validated by the engine's own schemas. */
-  workflows: z.record(z.string(), z.unknown()).optional(),
-  models: z.record(z.string(), z.unknown()).optional(),
+  /** Workflow definitions by id; validated by the engine's schema (the key is the id). */
+  workflows: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-_]*$/, "use lowercase letters, digits, - and _"),
+      z.record(z.string(), z.unknown()),
+    )
+    .default({}),
+  /** Price table for the usage governor: USD per 1M tokens, by model string. */
+  models: PriceTableSchema.default({}),
+  /** Outbound HTTP steps: hosts (host or host:port) that may be private addresses. */
+  http: z.strictObject({ allowHosts: z.array(z.string()).default([]) }).prefault({}),
 });
 
-export type HooklineConfig = z.infer<typeof HooklineConfig>;
+export const HooklineConfig = ConfigShape.transform((cfg, ctx) => {
+  const workflows: Record<string, Workflow> = {};
+  for (const [id, raw] of Object.entries(cfg.workflows)) {
+    const parsed = WorkflowSchema.safeParse({ id, ...raw });
+    if (parsed.success) workflows[id] = parsed.data;
+    else {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ code: "custom", message: issue.message, path: ["workflows", id, ...issue.path] });
+      }
+    }
+  }
+  for (const [name, source] of Object.entries(cfg.sources)) {
+    if (source.workflow && !(source.workflow in cfg.workflows)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `no workflow "${source.workflow}"; define it under workflows: or fix the name (known: ${Object.keys(cfg.workflows).join(", ") || "none"})`,
+        path: ["sources", name, "workflow"],
+      });
+    }
+  }
+  return { ...cfg, workflows };
+});
+
+export type HooklineConfig = z.output<typeof HooklineConfig>;
 export type Source = z.infer<typeof Source>;
 export type SourceName = string;
 export type Channel = Source["channel"];

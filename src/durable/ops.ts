@@ -4,8 +4,14 @@ import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
 import migrations from "../../migrations/durable/ops/migrations.js";
-import { type DeliveryIndexRow, deliveryIndex } from "../db/durable/ops-schema.ts";
+import {
+  type DeliveryIndexRow,
+  deliveryIndex,
+  type RunIndexRow,
+  runIndex,
+} from "../db/durable/ops-schema.ts";
 import type { Env } from "../env.ts";
+import type { EventEnvelope } from "../queue/messages.ts";
 import type { DeliverySummary } from "./session.ts";
 
 /** The single OpsObject instance. One index is enough for the admin API today; shard by source if it gets hot. */
@@ -30,6 +36,13 @@ export const ListQuery = z.object({
   limit: z.number().int().min(1).max(500).default(100),
 });
 export type ListQuery = z.input<typeof ListQuery>;
+
+export const RunQuery = z.object({
+  status: z.string().optional(),
+  workflow: z.string().optional(),
+  since: z.number().optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
 
 /** Operator-facing state across sessions: the delivery index today; live counters and the dashboard later. */
 export class OpsObject extends DurableObject<Env> {
@@ -88,6 +101,56 @@ export class OpsObject extends DurableObject<Env> {
         .where(eq(deliveryIndex.key, z.string().parse(key)))
         .get() ?? null
     );
+  }
+
+  /**
+   * Applies `run.state` events to the run index. Order-insensitive: a row only moves forward in time, so a
+   * redelivered or late event never rolls a run back.
+   */
+  async applyRunEvents(events: EventEnvelope[]): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      for (const e of events) {
+        if (e.type !== "run.state") continue;
+        const state = String(e.data.state);
+        const status = state === "started" ? "running" : state;
+        this.db
+          .insert(runIndex)
+          .values({
+            runId: e.runId,
+            workflowId: e.workflowId,
+            status,
+            source: e.source,
+            deliveryKey: e.deliveryKey,
+            startedAt: e.at,
+            updatedAt: e.at,
+          })
+          .onConflictDoUpdate({
+            target: runIndex.runId,
+            set: {
+              status: sql`case when excluded.updated_at >= ${runIndex.updatedAt} and ${runIndex.status} not in ('completed','failed','cancelled','governor_breached') then excluded.status else ${runIndex.status} end`,
+              updatedAt: sql`max(${runIndex.updatedAt}, excluded.updated_at)`,
+              startedAt: sql`min(${runIndex.startedAt}, excluded.started_at)`,
+            },
+          })
+          .run();
+      }
+    });
+  }
+
+  async listRuns(query: z.input<typeof RunQuery>): Promise<RunIndexRow[]> {
+    const q = RunQuery.parse(query);
+    const where = and(
+      q.status ? eq(runIndex.status, q.status) : undefined,
+      q.workflow ? eq(runIndex.workflowId, q.workflow) : undefined,
+      q.since !== undefined ? gte(runIndex.startedAt, q.since) : undefined,
+    );
+    return this.db
+      .select()
+      .from(runIndex)
+      .where(where)
+      .orderBy(desc(runIndex.startedAt))
+      .limit(q.limit)
+      .all();
   }
 
   /** Hourly purge of index rows whose ledger entry has expired too. */

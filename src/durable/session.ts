@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
-import { asc, eq, lte, min, sql } from "drizzle-orm";
+import { and, asc, eq, lte, min, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
 import migrations from "../../migrations/durable/session/migrations.js";
+import { configFor } from "../config/runtime.ts";
 import { InboundEvent } from "../core/inbound-event.ts";
 import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
 import type { Env } from "../env.ts";
@@ -12,6 +13,8 @@ import { OPS_INSTANCE } from "./ops.ts";
 export const RecordInput = z.object({
   event: InboundEvent,
   retentionMs: z.number().int().positive(),
+  /** Start this workflow for an accepted delivery (the source's mapping in config). */
+  workflowId: z.string().optional(),
 });
 export type RecordInput = z.input<typeof RecordInput>;
 
@@ -20,7 +23,21 @@ export type RecordResult = {
   deliveryKey: string;
   seenCount: number;
   firstSeenAt: number;
+  /** The run this delivery starts (or started), derived from the delivery key: a duplicate gets the same id. */
+  runId?: string;
 };
+
+/**
+ * A run's id is a hash of its delivery key, so every copy of a delivery names the same run and
+ * RunObject.start makes the start idempotent.
+ */
+export async function runIdFor(deliveryKey: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(deliveryKey));
+  const hex = [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `run_${hex}`;
+}
+
+const StartPayload = z.object({ runId: z.string(), workflowId: z.string(), deliveryKey: z.string() });
 
 /** What the index learns about a ledger row; everything but the payload. */
 export type DeliverySummary = Omit<DeliveryRow, "event"> & { sessionKey: string };
@@ -52,8 +69,9 @@ export class SessionObject extends DurableObject<Env> {
 
   /** Records a delivery once. A repeat is counted and reported as a duplicate, never accepted twice. */
   async record(input: RecordInput): Promise<RecordResult> {
-    const { event, retentionMs } = RecordInput.parse(input);
+    const { event, retentionMs, workflowId } = RecordInput.parse(input);
     const now = Date.now();
+    const runId = workflowId && event.kind !== "status" ? await runIdFor(event.deliveryKey) : undefined;
     const result = this.ctx.storage.transactionSync((): RecordResult => {
       const existing = this.db.select().from(deliveries).where(eq(deliveries.key, event.deliveryKey)).get();
       if (existing) {
@@ -69,6 +87,8 @@ export class SessionObject extends DurableObject<Env> {
           deliveryKey: event.deliveryKey,
           seenCount,
           firstSeenAt: existing.receivedAt,
+          // Only deliveries that started a run name one; a duplicate of a status names none.
+          runId: existing.outcome === "accepted" ? runId : undefined,
         };
       }
       const row: DeliveryRow = {
@@ -85,8 +105,17 @@ export class SessionObject extends DurableObject<Env> {
       };
       this.db.insert(deliveries).values(row).run();
       this.enqueueIndex(row, event.sessionKey, now);
-      return { status: row.outcome, deliveryKey: row.key, seenCount: 1, firstSeenAt: now };
+      if (runId && workflowId && row.outcome === "accepted") {
+        const payload = { runId, workflowId, deliveryKey: row.key } satisfies z.infer<typeof StartPayload>;
+        this.db
+          .insert(outbox)
+          .values({ kind: "start", payload: JSON.stringify(payload), createdAt: now })
+          .run();
+      }
+      return { status: row.outcome, deliveryKey: row.key, seenCount: 1, firstSeenAt: now, runId };
     });
+    // Start the run right away; if that fails, the alarm retries from the outbox.
+    if (result.status === "accepted" && runId) this.ctx.waitUntil(this.startRuns().catch(() => undefined));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
@@ -105,28 +134,83 @@ export class SessionObject extends DurableObject<Env> {
     );
   }
 
-  /** Flushes the outbox to the index, purges expired keys, and sleeps until the next expiry. */
+  /** Starts every run whose start is still in the outbox. Safe to run twice: starts are idempotent. */
+  private async startRuns(): Promise<void> {
+    const pending = this.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.kind, "start"))
+      .orderBy(asc(outbox.id))
+      .all();
+    if (pending.length === 0) return;
+    const config = configFor(this.env.HOOKLINE_ENV);
+    for (const row of pending) {
+      const start = StartPayload.parse(JSON.parse(row.payload));
+      const delivery = this.db.select().from(deliveries).where(eq(deliveries.key, start.deliveryKey)).get();
+      const workflow = config.workflows[start.workflowId];
+      if (delivery && workflow) {
+        const event = InboundEvent.parse(JSON.parse(delivery.event));
+        await this.env.RUNS.getByName(start.runId).start({
+          runId: start.runId,
+          workflowId: start.workflowId,
+          workflow,
+          input: (event.payload ?? null) as never,
+          event: event as never,
+          prices: config.models,
+          origin: { source: event.source, deliveryKey: event.deliveryKey },
+        });
+      } else {
+        console.error(
+          `cannot start ${start.runId}: ${delivery ? `workflow "${start.workflowId}" is gone` : "delivery expired"}`,
+        );
+      }
+      this.db.delete(outbox).where(eq(outbox.id, row.id)).run();
+    }
+  }
+
+  /** Starts pending runs, flushes the index outbox, purges expired keys, and sleeps until the next expiry. */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const pending = this.db.select().from(outbox).orderBy(asc(outbox.id)).limit(FLUSH_BATCH).all();
     let retryAt: number | undefined;
+    const backoff = (attempts: number) => now + Math.min(1_000 * 2 ** attempts, MAX_BACKOFF_MS);
+    try {
+      await this.startRuns();
+    } catch (err) {
+      this.db
+        .update(outbox)
+        .set({ attempts: sql`${outbox.attempts} + 1` })
+        .where(eq(outbox.kind, "start"))
+        .run();
+      const attempts =
+        this.db.select({ a: outbox.attempts }).from(outbox).where(eq(outbox.kind, "start")).get()?.a ?? 1;
+      retryAt = backoff(attempts);
+      console.warn(`starting runs failed (attempt ${attempts}): ${(err as Error).message}`);
+    }
+    const pending = this.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.kind, "index"))
+      .orderBy(asc(outbox.id))
+      .limit(FLUSH_BATCH)
+      .all();
     if (pending.length > 0) {
       try {
         const rows = pending.map((p) => JSON.parse(p.payload) as DeliverySummary);
         await this.env.OPS.getByName(OPS_INSTANCE).indexDeliveries(rows);
-        // Pending rows are the oldest ids in order, so one range delete removes exactly them (and stays
+        // Pending rows are the oldest index ids in order, so one range delete removes exactly them (and stays
         // under SQLite's bound-parameter limit, which an IN list of a full batch would not).
         this.db
           .delete(outbox)
-          .where(lte(outbox.id, pending.at(-1)?.id ?? 0))
+          .where(and(eq(outbox.kind, "index"), lte(outbox.id, pending.at(-1)?.id ?? 0)))
           .run();
       } catch (err) {
         const attempts = (pending[0]?.attempts ?? 0) + 1;
         this.db
           .update(outbox)
           .set({ attempts: sql`${outbox.attempts} + 1` })
+          .where(eq(outbox.kind, "index"))
           .run();
-        retryAt = now + Math.min(1_000 * 2 ** attempts, MAX_BACKOFF_MS);
+        retryAt = Math.min(retryAt ?? Number.POSITIVE_INFINITY, backoff(attempts));
         console.warn(`session outbox flush failed (attempt ${attempts}): ${(err as Error).message}`);
       }
     }

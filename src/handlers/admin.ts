@@ -4,6 +4,7 @@ import { timingSafeEqualText } from "../core/verify/timing-safe.ts";
 import { OPS_INSTANCE } from "../durable/ops.ts";
 import type { AppEnv } from "./context.ts";
 import { problem } from "./problem.ts";
+import { parseSince } from "./query.ts";
 
 /** Bearer auth against the env var named by `admin.tokenEnv`. Unset token = admin API closed, never open. */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
@@ -25,14 +26,6 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next();
 });
-
-/** `since` accepts an ISO 8601 time or epoch milliseconds. */
-function parseSince(value: string | undefined): number | undefined | null {
-  if (value === undefined || value === "") return undefined;
-  if (/^\d+$/.test(value)) return Number(value);
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
-}
 
 /** GET /admin/deliveries?source=&since=&limit= and GET /admin/deliveries/:key. */
 export const admin = new Hono<AppEnv>()

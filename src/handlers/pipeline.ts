@@ -79,7 +79,9 @@ export async function recordEvents(
   const retentionMs = retentionOf(source);
   try {
     const results = await Promise.all(
-      events.map((event) => env.SESSIONS.getByName(event.sessionKey).record({ event, retentionMs })),
+      events.map((event) =>
+        env.SESSIONS.getByName(event.sessionKey).record({ event, retentionMs, workflowId: source.workflow }),
+      ),
     );
     return { ok: true, value: results };
   } catch (err) {
@@ -88,11 +90,22 @@ export async function recordEvents(
   }
 }
 
-/** The acknowledgement: 200 for accepted and for duplicates alike, so the sender stops retrying. */
+/**
+ * The acknowledgement: 200 for a duplicate, so the sender stops retrying; 202 with the run id when the
+ * delivery starts a run (a duplicate names the same run); 200 otherwise.
+ */
 export function acknowledge(result: RecordResult): Response {
+  const run = result.runId ? { runId: result.runId } : {};
+  if (result.status === "duplicate") {
+    return Response.json({
+      status: "duplicate",
+      deliveryKey: result.deliveryKey,
+      seenCount: result.seenCount,
+      ...run,
+    });
+  }
   return Response.json(
-    result.status === "duplicate"
-      ? { status: "duplicate", deliveryKey: result.deliveryKey, seenCount: result.seenCount }
-      : { status: result.status, deliveryKey: result.deliveryKey },
+    { status: result.status, deliveryKey: result.deliveryKey, ...run },
+    { status: result.runId ? 202 : 200 },
   );
 }

@@ -18,6 +18,7 @@ export type ProblemCode =
   | "unauthorized"
   | "admin_disabled"
   | "bad_query"
+  | "bad_resume"
   | "not_found"
   | "config_invalid"
   | "internal";
@@ -43,6 +44,7 @@ const STATUS: Record<ProblemCode, number> = {
   unauthorized: 401,
   admin_disabled: 403,
   bad_query: 400,
+  bad_resume: 409,
   not_found: 404,
   config_invalid: 500,
   internal: 500,

@@ -42,7 +42,11 @@ export const whatsapp = new Hono<AppEnv>()
     }
     const recorded = await recordEvents(c.env, source, normalized.events);
     if (!recorded.ok) return recorded.response;
-    const deliveries = recorded.value.map((r) => ({ deliveryKey: r.deliveryKey, status: r.status }));
+    const deliveries = recorded.value.map((r) => ({
+      deliveryKey: r.deliveryKey,
+      status: r.status,
+      ...(r.runId ? { runId: r.runId } : {}),
+    }));
     const messages = normalized.events.filter((e) => e.kind === "message").length;
     return c.json({ status: "ok", messages, statuses: normalized.events.length - messages, deliveries });
   });

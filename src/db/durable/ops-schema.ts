@@ -26,3 +26,20 @@ export const deliveryIndex = sqliteTable(
 );
 
 export type DeliveryIndexRow = typeof deliveryIndex.$inferSelect;
+
+/** The run list behind GET /runs, fed by the EVENTS queue (run.state events). Postgres replaces it later. */
+export const runIndex = sqliteTable(
+  "run_index",
+  {
+    runId: text("run_id").primaryKey(),
+    workflowId: text("workflow_id").notNull(),
+    status: text("status").notNull(),
+    source: text("source"),
+    deliveryKey: text("delivery_key"),
+    startedAt: integer("started_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("run_index_started").on(t.startedAt), index("run_index_status").on(t.status, t.startedAt)],
+);
+
+export type RunIndexRow = typeof runIndex.$inferSelect;

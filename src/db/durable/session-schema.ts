@@ -20,9 +20,15 @@ export const deliveries = sqliteTable(
   (t) => [index("deliveries_expires_at").on(t.expiresAt)],
 );
 
-/** Written in the same transaction as the ledger row; flushed to the OpsObject index by alarm. */
+/**
+ * Written in the same transaction as the ledger row, then delivered after the commit: `index` rows go to
+ * the OpsObject index, `start` rows start a run (RunObject.start is idempotent, so a resend is harmless).
+ */
 export const outbox = sqliteTable("outbox", {
   id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind", { enum: ["index", "start"] })
+    .notNull()
+    .default("index"),
   payload: text("payload").notNull(),
   createdAt: integer("created_at").notNull(),
   attempts: integer("attempts").notNull().default(0),

@@ -1,0 +1,61 @@
+import { integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** The run itself: one row. `state` is the engine's plain RunState as JSON, committed with every transition. */
+export const runs = sqliteTable("run", {
+  id: text("id").primaryKey(),
+  workflowId: text("workflow_id").notNull(),
+  /** Where the run came from, if a delivery started it. */
+  source: text("source"),
+  deliveryKey: text("delivery_key"),
+  status: text("status").notNull(),
+  state: text("state").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  cancelSource: text("cancel_source"),
+  cancelRequestedAt: integer("cancel_requested_at"),
+  cancelAcknowledgedAt: integer("cancel_acknowledged_at"),
+  /** Results that arrived for an attempt that was not outstanding (stale, repeated, after cancel). */
+  ignoredResults: integer("ignored_results").notNull().default(0),
+});
+
+/** One row per step attempt: the trace. */
+export const attempts = sqliteTable("attempts", {
+  attemptId: text("attempt_id").primaryKey(),
+  stepId: text("step_id").notNull(),
+  attempt: integer("attempt").notNull(),
+  kind: text("kind").notNull(),
+  status: text("status", {
+    enum: ["queued", "running", "succeeded", "failed", "cancelled", "dead_lettered"],
+  }).notNull(),
+  enqueuedAt: integer("enqueued_at").notNull(),
+  startedAt: integer("started_at"),
+  finishedAt: integer("finished_at"),
+  latencyMs: integer("latency_ms"),
+  provider: text("provider"),
+  model: text("model"),
+  inputTokens: integer("input_tokens"),
+  outputTokens: integer("output_tokens"),
+  tokensPerSec: real("tokens_per_sec"),
+  costUsd: real("cost_usd"),
+  error: text("error"),
+  deliveries: integer("deliveries").notNull().default(0),
+});
+
+/** Effects committed with the transition that produced them; sent after commit, deleted once sent. */
+export const outbox = sqliteTable("outbox", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind", { enum: ["step", "event"] }).notNull(),
+  payload: text("payload").notNull(),
+  createdAt: integer("created_at").notNull(),
+  attempts: integer("attempts").notNull().default(0),
+});
+
+/** Pending engine timers (delay, retry backoff, wait deadline, step timeout); the alarm fires the earliest. */
+export const timers = sqliteTable("timers", {
+  timerId: text("timer_id").primaryKey(),
+  at: integer("at").notNull(),
+  purpose: text("purpose").notNull(),
+});
+
+export type RunRow = typeof runs.$inferSelect;
+export type AttemptRow = typeof attempts.$inferSelect;

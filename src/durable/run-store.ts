@@ -1,0 +1,127 @@
+import { asc, eq, min, sql } from "drizzle-orm";
+import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { attempts, outbox, type RunRow, runs, timers } from "../db/durable/run-schema.ts";
+import type { Effect } from "../engine/effects.ts";
+import type { RunState } from "../engine/state.ts";
+import type { EventEnvelope, StepMessage } from "../queue/messages.ts";
+
+export type RunDb = DrizzleSqliteDODatabase<Record<string, never>>;
+
+/** The run's origin and identity, copied onto every event envelope. */
+export interface RunIdentity {
+  runId: string;
+  workflowId: string;
+  source: string | null;
+  deliveryKey: string | null;
+}
+
+/**
+ * Writes one transition: the new state and every durable effect (attempt rows, STEPS messages, timers,
+ * events) in the caller's transaction. Effects that only exist in memory (aborts) are left to the caller,
+ * to run after the commit.
+ */
+export function persistTransition(
+  db: RunDb,
+  who: RunIdentity,
+  state: RunState,
+  effects: readonly Effect[],
+  now: number,
+  enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>,
+): void {
+  db.update(runs)
+    .set({
+      status: state.status,
+      state: JSON.stringify(state),
+      updatedAt: now,
+      ignoredResults: state.ignoredResults,
+    })
+    .where(eq(runs.id, who.runId))
+    .run();
+  for (const effect of effects) {
+    switch (effect.type) {
+      case "enqueueStep": {
+        db.insert(attempts)
+          .values({
+            attemptId: effect.attemptId,
+            stepId: effect.stepId,
+            attempt: effect.attempt,
+            kind: effect.kind,
+            status: "queued",
+            enqueuedAt: now,
+            model: effect.resolved.kind === "llm" ? effect.resolved.model : null,
+          })
+          .onConflictDoNothing()
+          .run();
+        const message: StepMessage = {
+          v: 1,
+          runId: who.runId,
+          stepId: effect.stepId,
+          attempt: effect.attempt,
+          attemptId: effect.attemptId,
+          resolved: effect.resolved,
+          deadlineMs: effect.deadlineMs,
+          enqueuedAt: now,
+        };
+        db.insert(outbox)
+          .values({ kind: "step", payload: JSON.stringify(message), createdAt: now })
+          .run();
+        break;
+      }
+      case "setTimer":
+        db.insert(timers)
+          .values({ timerId: effect.timerId, at: effect.at, purpose: effect.purpose })
+          .onConflictDoUpdate({ target: timers.timerId, set: { at: effect.at, purpose: effect.purpose } })
+          .run();
+        break;
+      case "cancelTimer":
+        db.delete(timers).where(eq(timers.timerId, effect.timerId)).run();
+        break;
+      case "emit":
+        insertEvent(db, who, effect.event, enrich ? enrich(effect.event, effect.data) : effect.data, now);
+        break;
+      case "reply":
+        // Chat delivery of replies comes with the channels issue; until then the reply is an audited effect.
+        insertEvent(db, who, "run.reply", { step_id: effect.stepId, text: effect.text }, now);
+        break;
+      case "finish":
+      case "abortStep":
+        break;
+    }
+  }
+}
+
+export function insertEvent(
+  db: RunDb,
+  who: RunIdentity,
+  type: string,
+  data: Record<string, unknown>,
+  now: number,
+) {
+  const envelope: EventEnvelope = { v: 1, id: crypto.randomUUID(), type, ...who, at: now, data };
+  db.insert(outbox)
+    .values({ kind: "event", payload: JSON.stringify(envelope), createdAt: now })
+    .run();
+}
+
+export function loadRun(db: RunDb): RunRow | undefined {
+  return db.select().from(runs).limit(1).get();
+}
+
+/** The earliest moment the alarm must wake: a due timer, or a retry of an unsent outbox. */
+export function nextWake(db: RunDb, outboxRetryAt: number | undefined): number | undefined {
+  const timer =
+    db
+      .select({ at: min(timers.at) })
+      .from(timers)
+      .get()?.at ?? undefined;
+  if (timer === undefined) return outboxRetryAt;
+  return outboxRetryAt === undefined ? timer : Math.min(timer, outboxRetryAt);
+}
+
+export function dueTimers(db: RunDb, now: number) {
+  return db.select().from(timers).where(sql`${timers.at} <= ${now}`).orderBy(asc(timers.at)).all();
+}
+
+export function pendingOutbox(db: RunDb, limit: number) {
+  return db.select().from(outbox).orderBy(asc(outbox.id)).limit(limit).all();
+}

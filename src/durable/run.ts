@@ -1,0 +1,423 @@
+import { DurableObject } from "cloudflare:workers";
+import { eq, inArray, lte } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { z } from "zod";
+import migrations from "../../migrations/durable/run/migrations.js";
+import { attempts, outbox, runs, timers } from "../db/durable/run-schema.ts";
+import { advance } from "../engine/advance.ts";
+import type { Effect } from "../engine/effects.ts";
+import type { EngineEvent } from "../engine/events.ts";
+import { PriceTableSchema } from "../engine/governor.ts";
+import { FINISHED, type RunState } from "../engine/state.ts";
+import type { Env } from "../env.ts";
+import { StepReport } from "../queue/messages.ts";
+import {
+  dueTimers,
+  insertEvent,
+  loadRun,
+  nextWake,
+  pendingOutbox,
+  persistTransition,
+  type RunDb,
+  type RunIdentity,
+} from "./run-store.ts";
+import { buildTrace, type RunTrace } from "./run-trace.ts";
+
+export const StartArgs = z.object({
+  runId: z.string().min(1),
+  workflowId: z.string().min(1),
+  workflow: z.unknown(),
+  input: z.json().default(null),
+  event: z.json().default(null),
+  prices: PriceTableSchema.default({}),
+  origin: z.object({ source: z.string(), deliveryKey: z.string() }).nullable().default(null),
+});
+export type StartArgs = z.input<typeof StartArgs>;
+
+const CancelArgs = z.object({ source: z.string().min(1).max(200), requestedAt: z.number() });
+const OUTBOX_BATCH = 100; // Queue sendBatch takes at most 100 messages.
+const MAX_OUTBOX_BACKOFF_MS = 60_000;
+
+type WatchResult = "cancelled" | "abandoned" | "done";
+
+/**
+ * One per run. Holds the run's state machine and asks the pure engine what to do next: every transition
+ * (state + attempt rows + STEPS messages + timers + events) commits in one SQLite transaction, and the
+ * effects are sent after the commit from the outbox, so a crash between the two loses nothing.
+ *
+ * Cancel is push-first: a step worker holds an outstanding `watchCancel(attemptId)` RPC while it runs the
+ * attempt; `cancel()` commits the cancel and then resolves those calls, and the worker aborts the attempt's
+ * AbortSignal at once. A result for an attempt that is no longer outstanding is ignored and counted.
+ */
+export class RunObject extends DurableObject<Env> {
+  private readonly db: RunDb;
+  private state: RunState | undefined;
+  private who: RunIdentity | undefined;
+  private readonly watchers = new Map<string, Set<(r: WatchResult) => void>>();
+  private flushing: Promise<void> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = drizzle(ctx.storage);
+    ctx.blockConcurrencyWhile(async () => {
+      await migrate(this.db, migrations);
+      const row = loadRun(this.db);
+      if (row) {
+        this.state = JSON.parse(row.state) as RunState;
+        this.who = {
+          runId: row.id,
+          workflowId: row.workflowId,
+          source: row.source,
+          deliveryKey: row.deliveryKey,
+        };
+      }
+    });
+  }
+
+  /** Starts the run once; a repeated start (redelivered trigger) returns the existing run. */
+  async start(args: StartArgs): Promise<{ runId: string; status: string; created: boolean }> {
+    const a = StartArgs.parse(args);
+    if (this.state) return { runId: a.runId, status: this.state.status, created: false };
+    const now = Date.now();
+    const who: RunIdentity = {
+      runId: a.runId,
+      workflowId: a.workflowId,
+      source: a.origin?.source ?? null,
+      deliveryKey: a.origin?.deliveryKey ?? null,
+    };
+    const event = {
+      type: "start",
+      runId: a.runId,
+      workflow: a.workflow,
+      input: a.input,
+      event: a.event,
+      prices: a.prices,
+      now,
+    };
+    const { state, effects } = advance(null, event as EngineEvent);
+    this.ctx.storage.transactionSync(() => {
+      this.db
+        .insert(runs)
+        .values({
+          id: a.runId,
+          workflowId: a.workflowId,
+          source: who.source,
+          deliveryKey: who.deliveryKey,
+          status: state.status,
+          state: "{}",
+          createdAt: now,
+          updatedAt: now,
+        })
+        .run();
+      persistTransition(this.db, who, state, effects, now);
+    });
+    this.state = state;
+    this.who = who;
+    await this.afterCommit(effects);
+    return { runId: a.runId, status: state.status, created: true };
+  }
+
+  /** A step worker is about to run an attempt. False means: don't (run over, or attempt not outstanding). */
+  async stepStarted(attemptId: string): Promise<{ proceed: boolean }> {
+    const row = this.db.select().from(attempts).where(eq(attempts.attemptId, attemptId)).get();
+    if (!row || !this.state || FINISHED.includes(this.state.status)) return { proceed: false };
+    if (row.status !== "queued" && row.status !== "running") return { proceed: false };
+    this.db
+      .update(attempts)
+      .set({ status: "running", startedAt: row.startedAt ?? Date.now(), deliveries: row.deliveries + 1 })
+      .where(eq(attempts.attemptId, attemptId))
+      .run();
+    return { proceed: true };
+  }
+
+  /**
+   * Resolves when the attempt must stop ("cancelled"/"abandoned") or has been applied ("done"). The step
+   * worker keeps this call outstanding while it works: that is the push path for cancel.
+   */
+  async watchCancel(attemptId: string): Promise<WatchResult> {
+    const row = this.db
+      .select({ status: attempts.status })
+      .from(attempts)
+      .where(eq(attempts.attemptId, attemptId))
+      .get();
+    if (!row || !this.state) return "abandoned";
+    if (this.state.status === "cancelled") return "cancelled";
+    if (row.status !== "queued" && row.status !== "running") return "done";
+    return new Promise<WatchResult>((resolve) => {
+      const set = this.watchers.get(attemptId) ?? new Set();
+      set.add(resolve);
+      this.watchers.set(attemptId, set);
+    });
+  }
+
+  /** Whether an attempt is still wanted; the polling fallback when a watch is lost. */
+  async isOutstanding(attemptId: string): Promise<boolean> {
+    const row = this.db
+      .select({ status: attempts.status })
+      .from(attempts)
+      .where(eq(attempts.attemptId, attemptId))
+      .get();
+    return (
+      !!row &&
+      (row.status === "queued" || row.status === "running") &&
+      !FINISHED.includes(this.state?.status ?? "failed")
+    );
+  }
+
+  /** Applies one attempt's result exactly once. Stale, repeated and late results are ignored and counted. */
+  async stepFinished(
+    stepId: string,
+    attemptId: string,
+    report: z.input<typeof StepReport>,
+  ): Promise<{ applied: boolean }> {
+    const r = StepReport.parse(report);
+    const row = this.db.select().from(attempts).where(eq(attempts.attemptId, attemptId)).get();
+    const outstanding =
+      !!row && (row.status === "queued" || row.status === "running") && row.stepId === stepId;
+    if (!this.state || !row || !outstanding) {
+      this.db
+        .update(runs)
+        .set({ ignoredResults: (this.state?.ignoredResults ?? 0) + 1 })
+        .run();
+      if (this.state) this.state.ignoredResults += 1;
+      this.resolveWatchers(attemptId, "done");
+      return { applied: false };
+    }
+    const now = Date.now();
+    const event: EngineEvent = r.ok
+      ? {
+          type: "stepSucceeded",
+          stepId,
+          attempt: row.attempt,
+          attemptId,
+          output: r.output,
+          usage: r.usage,
+          now,
+        }
+      : { type: "stepFailed", stepId, attempt: row.attempt, attemptId, error: r.error, now };
+    const latencyMs = r.finishedAt - r.startedAt;
+    const tokens = r.ok ? (r.usage?.outputTokens ?? 0) : 0;
+    const effects = this.transition(event, now, () => {
+      this.db
+        .update(attempts)
+        .set({
+          status: r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed",
+          startedAt: row.startedAt ?? r.startedAt,
+          finishedAt: r.finishedAt,
+          latencyMs,
+          provider: r.ok ? (r.provider ?? null) : null,
+          model: r.ok ? (r.model ?? row.model) : row.model,
+          inputTokens: r.ok ? (r.usage?.inputTokens ?? null) : null,
+          outputTokens: r.ok ? (r.usage?.outputTokens ?? null) : null,
+          tokensPerSec: r.ok && tokens > 0 && latencyMs > 0 ? (tokens * 1000) / latencyMs : null,
+          error: r.ok ? null : r.error.message,
+        })
+        .where(eq(attempts.attemptId, attemptId))
+        .run();
+      if (r.ok && this.who && row.kind === "llm") {
+        insertEvent(this.db, this.who, "model.call", modelCallData(row.kind, r, latencyMs), now);
+      }
+    });
+    this.resolveWatchers(attemptId, "done");
+    await this.afterCommit(effects);
+    return { applied: true };
+  }
+
+  /** A STEPS message exhausted its deliveries: fail the attempt for good, so the run never wedges. */
+  async stepDeadLettered(stepId: string, attemptId: string, reason: string): Promise<{ applied: boolean }> {
+    const now = Date.now();
+    const result = await this.stepFinished(stepId, attemptId, {
+      ok: false,
+      error: { message: `dead-lettered: ${reason}`, retriable: false },
+      startedAt: now,
+      finishedAt: now,
+    });
+    if (result.applied)
+      this.db
+        .update(attempts)
+        .set({ status: "dead_lettered" })
+        .where(eq(attempts.attemptId, attemptId))
+        .run();
+    return result;
+  }
+
+  /**
+   * Cancels the run. The cancel is committed before this returns (so it survives eviction), no step starts
+   * after it, and in-flight attempts are aborted through their watchers right after the commit.
+   */
+  async cancel(args: z.input<typeof CancelArgs>) {
+    const { source, requestedAt } = CancelArgs.parse(args);
+    if (!this.state) return { found: false as const };
+    if (FINISHED.includes(this.state.status)) {
+      return { found: true as const, status: this.state.status, alreadyFinished: true };
+    }
+    const now = Date.now();
+    const latencyMs = Math.max(0, now - requestedAt);
+    const effects = this.transition(
+      { type: "cancelRequested", source, now },
+      now,
+      () => {
+        this.db
+          .update(runs)
+          .set({ cancelSource: source, cancelRequestedAt: requestedAt, cancelAcknowledgedAt: now })
+          .run();
+      },
+      (event, data) =>
+        event === "run.cancel"
+          ? { ...data, requested_at: requestedAt, acknowledged_at: now, latency_ms: latencyMs }
+          : data,
+    );
+    for (const [attemptId] of this.watchers) this.resolveWatchers(attemptId, "cancelled");
+    await this.afterCommit(effects);
+    return {
+      found: true as const,
+      status: this.state.status,
+      alreadyFinished: false,
+      requestedAt,
+      acknowledgedAt: now,
+      latencyMs,
+    };
+  }
+
+  /** Resumes a waiting step with input that its schema accepts (the engine checks it). */
+  async resume(input: unknown, stepId?: string) {
+    if (!this.state) return { found: false as const };
+    const before = this.state.status;
+    const now = Date.now();
+    const effects = this.transition({ type: "resumed", input: z.json().parse(input), stepId, now }, now);
+    await this.afterCommit(effects);
+    return {
+      found: true as const,
+      status: this.state.status,
+      resumed: before === "waiting" && this.state.status !== "waiting",
+    };
+  }
+
+  /**
+   * The run with every step attempt, as JSON text (`RunTrace`). Text, because the trace holds arbitrary
+   * step outputs, and mapping that through the RPC stub's serializable types gains nothing.
+   */
+  async getTrace(): Promise<string | null> {
+    const row = loadRun(this.db);
+    if (!row || !this.state) return null;
+    const trace: RunTrace = buildTrace(row, this.state, this.db.select().from(attempts).all());
+    return JSON.stringify(trace);
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const timer of dueTimers(this.db, now)) {
+      const effects = this.transition({ type: "timerFired", timerId: timer.timerId, now }, now, () => {
+        this.db.delete(timers).where(eq(timers.timerId, timer.timerId)).run();
+      });
+      this.applyAborts(effects);
+    }
+    await this.flushOutbox();
+    await this.armAlarm();
+  }
+
+  private transition(
+    event: EngineEvent,
+    now: number,
+    extra?: () => void,
+    enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>,
+  ): Effect[] {
+    const who = this.who;
+    if (!who) throw new Error("run not started");
+    const { state, effects } = advance(this.state ?? null, event);
+    this.ctx.storage.transactionSync(() => {
+      persistTransition(this.db, who, state, effects, now, enrich);
+      extra?.();
+    });
+    this.state = state;
+    return effects;
+  }
+
+  private async afterCommit(effects: readonly Effect[]): Promise<void> {
+    this.applyAborts(effects);
+    await this.flushOutbox();
+    await this.armAlarm();
+  }
+
+  private applyAborts(effects: readonly Effect[]): void {
+    for (const e of effects) {
+      if (e.type === "abortStep")
+        this.resolveWatchers(e.attemptId, e.reason === "cancelled" ? "cancelled" : "abandoned");
+    }
+    if (this.state && FINISHED.includes(this.state.status)) {
+      for (const [attemptId] of this.watchers) this.resolveWatchers(attemptId, "abandoned");
+      this.db
+        .update(attempts)
+        .set({ status: "cancelled", finishedAt: Date.now() })
+        .where(inArray(attempts.status, ["queued", "running"]))
+        .run();
+    }
+  }
+
+  private resolveWatchers(attemptId: string, result: WatchResult): void {
+    const set = this.watchers.get(attemptId);
+    if (!set) return;
+    this.watchers.delete(attemptId);
+    for (const resolve of set) resolve(result);
+  }
+
+  /** Sends committed STEPS messages and events. Single-flight; on failure the alarm retries with backoff. */
+  private flushOutbox(): Promise<void> {
+    this.flushing ??= (async () => {
+      try {
+        for (;;) {
+          const rows = pendingOutbox(this.db, OUTBOX_BATCH);
+          if (rows.length === 0) return;
+          const steps = rows
+            .filter((r) => r.kind === "step")
+            .map((r) => ({ body: JSON.parse(r.payload), contentType: "json" as const }));
+          const events = rows
+            .filter((r) => r.kind === "event")
+            .map((r) => ({ body: JSON.parse(r.payload), contentType: "json" as const }));
+          if (steps.length > 0) await this.env.STEPS.sendBatch(steps);
+          if (events.length > 0) await this.env.EVENTS.sendBatch(events);
+          this.db
+            .delete(outbox)
+            .where(lte(outbox.id, rows.at(-1)?.id ?? 0))
+            .run();
+        }
+      } catch (err) {
+        const first = pendingOutbox(this.db, 1)[0];
+        const tries = (first?.attempts ?? 0) + 1;
+        this.db.update(outbox).set({ attempts: tries }).run();
+        console.warn(`run outbox send failed (try ${tries}): ${(err as Error).message}`);
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async armAlarm(): Promise<void> {
+    const first = pendingOutbox(this.db, 1)[0];
+    const retryAt = first
+      ? Date.now() + Math.min(500 * 2 ** first.attempts, MAX_OUTBOX_BACKOFF_MS)
+      : undefined;
+    const at = nextWake(this.db, retryAt);
+    if (at === undefined) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+}
+
+function modelCallData(
+  kind: string,
+  r: Extract<z.infer<typeof StepReport>, { ok: true }>,
+  latencyMs: number,
+) {
+  const out = r.usage?.outputTokens ?? 0;
+  return {
+    kind,
+    provider: r.provider ?? null,
+    model: r.model ?? null,
+    latency_ms: latencyMs,
+    input_tokens: r.usage?.inputTokens ?? 0,
+    output_tokens: out,
+    tokens_per_sec: latencyMs > 0 ? (out * 1000) / latencyMs : null,
+  };
+}

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { ResolvedStepSchema } from "../engine/effects.ts";
+
+/** One step attempt on the STEPS queue. At-least-once in; the RunObject applies each attemptId once. */
+export const StepMessage = z.object({
+  v: z.literal(1),
+  runId: z.string().min(1),
+  stepId: z.string(),
+  attempt: z.number().int().min(1),
+  attemptId: z.string(),
+  resolved: ResolvedStepSchema,
+  deadlineMs: z.number(),
+  enqueuedAt: z.number(),
+});
+export type StepMessage = z.infer<typeof StepMessage>;
+
+/**
+ * An audit event on the EVENTS queue. Versioned; `id` is stable across redeliveries so consumers
+ * (the run index now, Postgres later) apply each event once.
+ */
+export const EventEnvelope = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  type: z.string(),
+  runId: z.string(),
+  workflowId: z.string(),
+  source: z.string().nullable(),
+  deliveryKey: z.string().nullable(),
+  at: z.number(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+/** What a step worker reports for one attempt. */
+export const StepReport = z.discriminatedUnion("ok", [
+  z.object({
+    ok: z.literal(true),
+    output: z.json(),
+    usage: z
+      .object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) })
+      .optional(),
+    provider: z.string().optional(),
+    model: z.string().optional(),
+    startedAt: z.number(),
+    finishedAt: z.number(),
+  }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({
+      message: z.string(),
+      retriable: z.boolean(),
+      retryAfterMs: z.number().int().min(0).optional(),
+      status: z.number().int().optional(),
+    }),
+    /** The attempt was aborted because the run was cancelled (or the step was abandoned). */
+    aborted: z.boolean().default(false),
+    startedAt: z.number(),
+    finishedAt: z.number(),
+  }),
+]);
+export type StepReport = z.input<typeof StepReport>;

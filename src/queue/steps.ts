@@ -1,0 +1,117 @@
+import { toStepError } from "../engine/errors/to-step-error.ts";
+import type { Env } from "../env.ts";
+import { executeStep } from "./execute.ts";
+import { StepMessage, type StepReport } from "./messages.ts";
+
+const POLL_MS = 50;
+
+type RunStub = ReturnType<Env["RUNS"]["getByName"]>;
+
+/**
+ * Aborts `controller` as soon as the run no longer wants the attempt. Push first: an outstanding
+ * `watchCancel` RPC that the RunObject resolves on cancel. If that call is lost (the object restarted),
+ * fall back to polling every 50 ms. Returns a function that stops watching.
+ */
+function watchForCancel(run: RunStub, attemptId: string, controller: AbortController): () => void {
+  let stopped = false;
+  const poll = async () => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      try {
+        if (!stopped && !(await run.isOutstanding(attemptId)))
+          controller.abort(new Error("attempt abandoned"));
+        if (controller.signal.aborted) return;
+      } catch {
+        // The object is restarting; keep polling until we are stopped.
+      }
+    }
+  };
+  run.watchCancel(attemptId).then(
+    (result) => {
+      if (!stopped && result !== "done") controller.abort(new Error(`run ${result}`));
+    },
+    () => {
+      if (!stopped) void poll();
+    },
+  );
+  return () => {
+    stopped = true;
+  };
+}
+
+/** Runs one STEPS message: one attempt of one step, reported back to its RunObject. */
+export async function handleStepMessage(msg: Message<unknown>, env: Env): Promise<void> {
+  const parsed = StepMessage.safeParse(msg.body);
+  if (!parsed.success) {
+    // Nothing names a run to report to; redelivering cannot fix it.
+    console.error(`dropping malformed STEPS message ${msg.id}: ${parsed.error.issues[0]?.message}`);
+    msg.ack();
+    return;
+  }
+  const m = parsed.data;
+  const run = env.RUNS.getByName(m.runId);
+  try {
+    const { proceed } = await run.stepStarted(m.attemptId);
+    if (!proceed) {
+      msg.ack();
+      return;
+    }
+    const controller = new AbortController();
+    const stopWatching = watchForCancel(run, m.attemptId, controller);
+    const signal = AbortSignal.any([
+      controller.signal,
+      AbortSignal.timeout(Math.max(1, m.deadlineMs - Date.now())),
+    ]);
+    const startedAt = Date.now();
+    let report: StepReport;
+    try {
+      const result = await executeStep(m.resolved, { env, signal });
+      report = { ok: true, ...result, startedAt, finishedAt: Date.now() };
+    } catch (err) {
+      report = {
+        ok: false,
+        error: toStepError(err),
+        aborted: controller.signal.aborted,
+        startedAt,
+        finishedAt: Date.now(),
+      };
+    } finally {
+      stopWatching();
+    }
+    await run.stepFinished(m.stepId, m.attemptId, report);
+    msg.ack();
+  } catch (err) {
+    // The RunObject could not be reached or did not answer: redeliver with backoff. After the queue's
+    // max_retries the message lands in the dead-letter queue, which fails the run with the reason.
+    console.warn(`step ${m.attemptId} of run ${m.runId} not reported, retrying: ${(err as Error).message}`);
+    msg.retry({ delaySeconds: Math.min(2 ** msg.attempts, 60) });
+  }
+}
+
+export async function handleStepBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  await Promise.all(batch.messages.map((msg) => handleStepMessage(msg, env)));
+}
+
+/** Dead letters: each one fails its attempt for good, so the run ends `failed` with the reason recorded. */
+export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const msg of batch.messages) {
+    const parsed = StepMessage.safeParse(msg.body);
+    if (!parsed.success) {
+      console.error(`dropping malformed dead letter ${msg.id}`);
+      msg.ack();
+      continue;
+    }
+    const m = parsed.data;
+    try {
+      await env.RUNS.getByName(m.runId).stepDeadLettered(
+        m.stepId,
+        m.attemptId,
+        `step "${m.stepId}" attempt ${m.attempt} was not completed after ${msg.attempts} deliveries`,
+      );
+      msg.ack();
+    } catch (err) {
+      console.warn(`dead letter for run ${m.runId} not applied: ${(err as Error).message}`);
+      msg.retry({ delaySeconds: 5 });
+    }
+  }
+}
