@@ -25,9 +25,12 @@ describe("durable dedup", () => {
         })),
       ),
     );
-    expect(results.every((r) => r.status === 200)).toBe(true);
-    expect(results.filter((r) => r.body.status === "accepted")).toHaveLength(1);
-    expect(results.filter((r) => r.body.status === "duplicate")).toHaveLength(199);
+    const accepted = results.filter((r) => r.body.status === "accepted");
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]?.status).toBe(202);
+    const duplicates = results.filter((r) => r.body.status === "duplicate");
+    expect(duplicates).toHaveLength(199);
+    expect(duplicates.every((r) => r.status === 200)).toBe(true);
     const stub = env.SESSIONS.getByName("tg:demo-bot:chat:777");
     const row = await stub.getDelivery(`demo-bot:${update.update_id}`);
     expect(row?.seenCount).toBe(200);
@@ -54,7 +57,7 @@ describe("durable dedup", () => {
   it("keeps the durable record with its normalized event before acknowledging", async () => {
     const update = telegramUpdate({ chatId: 4242, text: "keep me" });
     const res = await SELF.fetch(await tg(update));
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(202);
     const row = await env.SESSIONS.getByName("tg:demo-bot:chat:4242").getDelivery(
       `demo-bot:${update.update_id}`,
     );
@@ -97,7 +100,7 @@ describe("durable dedup", () => {
         secret,
         id,
       });
-      expect((await SELF.fetch(req)).status).toBe(200);
+      expect((await SELF.fetch(req)).status).toBe(202);
     }
     const stub = env.SESSIONS.getByName("in:orders:cus_shared");
     for (const id of ids) expect(await stub.getDelivery(`orders:${id}`)).not.toBeNull();

@@ -22,8 +22,12 @@ describe("POST /webhooks/in/:source (Standard Webhooks)", () => {
   it("accepts a signed delivery and keys it by webhook-id", async () => {
     const id = uniqueId("msg_");
     const res = await send("orders", "standard-webhooks", order(), { secret, id });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "accepted", deliveryKey: `orders:${id}` });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      status: "accepted",
+      deliveryKey: `orders:${id}`,
+      runId: expect.stringMatching(/^run_/),
+    });
   });
 
   it("answers the same webhook-id re-signed at a later retry as a duplicate", async () => {
@@ -54,7 +58,7 @@ describe("POST /webhooks/in/:source (Standard Webhooks)", () => {
   it("accepts either key while a rotation is in progress", async () => {
     for (const key of [TEST_BINDINGS.ROTATING_SECRET_OLD, TEST_BINDINGS.ROTATING_SECRET_NEW]) {
       const res = await send("rotating", "standard-webhooks", order(), { secret: key });
-      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: "accepted" });
     }
   });
 

@@ -10,22 +10,27 @@ const post = async (body: unknown, headers?: Record<string, string>) =>
   SELF.fetch(await signedRequest({ scheme: "telegram", url, body, secret, headers }));
 
 describe("POST /webhooks/telegram/:bot", () => {
-  it("accepts a verified update and acknowledges it with its delivery key", async () => {
+  it("accepts a verified update and acknowledges it with its delivery key and the run it starts", async () => {
     const update = telegramUpdate();
     const res = await post(update);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "accepted", deliveryKey: `demo-bot:${update.update_id}` });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      status: "accepted",
+      deliveryKey: `demo-bot:${update.update_id}`,
+      runId: expect.stringMatching(/^run_/),
+    });
   });
 
   it("answers a redelivered update_id with 200 duplicate and its seen count", async () => {
     const update = telegramUpdate();
-    expect((await post(update)).status).toBe(200);
+    const first = (await (await post(update)).json()) as { runId: string };
     const again = await post(update);
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({
       status: "duplicate",
       deliveryKey: `demo-bot:${update.update_id}`,
       seenCount: 2,
+      runId: first.runId,
     });
   });
 
