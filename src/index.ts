@@ -16,7 +16,7 @@ export const QUEUES = {
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue === QUEUES.steps) return handleStepBatch(batch, env);
     if (batch.queue === QUEUES.deadSteps) return handleDeadLetterBatch(batch, env);
     if (batch.queue === QUEUES.events) return handleEventBatch(batch, env);

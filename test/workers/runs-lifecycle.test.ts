@@ -22,7 +22,9 @@ const post = (path: string, body?: unknown) =>
 
 describe("run lifecycle", () => {
   it("cancels a streaming llm step at once: no new step starts, the attempt is aborted, latency recorded", async () => {
-    const { json } = await deliver("run-slow-echo", { text: "one two three four five six seven eight nine ten" });
+    const { json } = await deliver("run-slow-echo", {
+      text: "one two three four five six seven eight nine ten",
+    });
     const runId = json.runId as string;
     await waitForStatus(runId, ["running"]);
     // Wait until the worker has picked the attempt up, so the cancel hits in-flight work.
@@ -101,7 +103,9 @@ describe("run lifecycle", () => {
       deadlineMs: Date.now() + 1000,
       enqueuedAt: Date.now(),
     };
-    const batch = createMessageBatch("hookline-steps-dlq", [{ id: "dead-1", timestamp: new Date(), attempts: 4, body }]);
+    const batch = createMessageBatch("hookline-steps-dlq", [
+      { id: "dead-1", timestamp: new Date(), attempts: 4, body },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
@@ -127,7 +131,9 @@ describe("run lifecycle", () => {
       deadlineMs: Date.now() + 1000,
       enqueuedAt: Date.now(),
     };
-    const batch = createMessageBatch("hookline-steps", [{ id: "redelivered", timestamp: new Date(), attempts: 2, body }]);
+    const batch = createMessageBatch("hookline-steps", [
+      { id: "redelivered", timestamp: new Date(), attempts: 2, body },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["redelivered"]);
