@@ -69,6 +69,13 @@ export const GenericSource = z.strictObject({
    * value share a session. Without it every delivery is its own session.
    */
   sessionKey: z.string().startsWith("/").optional(),
+  /**
+   * Where a run's `reply` steps are POSTed, signed with Standard Webhooks (webhook-id/-timestamp/-signature)
+   * using the `whsec_` key in `secretEnv`, so the receiver can verify us.
+   */
+  reply: z
+    .strictObject({ url: z.url({ protocol: /^https?$/ }), secretEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/) })
+    .optional(),
   ...common,
 });
 

@@ -1,4 +1,4 @@
-import { asc, eq, min, sql } from "drizzle-orm";
+import { asc, eq, inArray, min, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { attempts, outbox, type RunRow, runs, timers } from "../db/durable/run-schema.ts";
 import type { Effect } from "../engine/effects.ts";
@@ -6,6 +6,15 @@ import type { RunState } from "../engine/state.ts";
 import type { EventEnvelope, StepMessage } from "../queue/messages.ts";
 
 export type RunDb = DrizzleSqliteDODatabase<Record<string, never>>;
+
+/** The body of a signed callback reply. `id` doubles as the Standard Webhooks `webhook-id`. */
+export interface ReplyMessage {
+  id: string;
+  runId: string;
+  stepId: string;
+  deliveryKey: string | null;
+  text: string;
+}
 
 /** The run's origin and identity, copied onto every event envelope. */
 export interface RunIdentity {
@@ -27,6 +36,7 @@ export function persistTransition(
   effects: readonly Effect[],
   now: number,
   enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>,
+  hasCallback = false,
 ): void {
   db.update(runs)
     .set({
@@ -79,10 +89,22 @@ export function persistTransition(
       case "emit":
         insertEvent(db, who, effect.event, enrich ? enrich(effect.event, effect.data) : effect.data, now);
         break;
-      case "reply":
-        // Chat delivery of replies comes with the channels issue; until then the reply is an audited effect.
+      case "reply": {
+        // Generic sources with a callback get a signed POST; chat delivery comes with the channels issue.
         insertEvent(db, who, "run.reply", { step_id: effect.stepId, text: effect.text }, now);
+        const reply: ReplyMessage = {
+          id: `${who.runId}:${effect.stepId}:${now}`,
+          runId: who.runId,
+          stepId: effect.stepId,
+          deliveryKey: who.deliveryKey,
+          text: effect.text,
+        };
+        if (hasCallback)
+          db.insert(outbox)
+            .values({ kind: "reply", payload: JSON.stringify(reply), createdAt: now })
+            .run();
         break;
+      }
       case "finish":
       case "abortStep":
         break;
@@ -122,6 +144,16 @@ export function dueTimers(db: RunDb, now: number) {
   return db.select().from(timers).where(sql`${timers.at} <= ${now}`).orderBy(asc(timers.at)).all();
 }
 
-export function pendingOutbox(db: RunDb, limit: number) {
-  return db.select().from(outbox).orderBy(asc(outbox.id)).limit(limit).all();
+export function pendingOutbox(
+  db: RunDb,
+  limit: number,
+  kinds: ("step" | "event" | "reply")[] = ["step", "event", "reply"],
+) {
+  return db
+    .select()
+    .from(outbox)
+    .where(inArray(outbox.kind, kinds))
+    .orderBy(asc(outbox.id))
+    .limit(limit)
+    .all();
 }

@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
-import { eq, inArray, lte } from "drizzle-orm";
+import { and, eq, inArray, lte } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
 import migrations from "../../migrations/durable/run/migrations.js";
+import { configFor } from "../config/runtime.ts";
 import { attempts, outbox, runs, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
@@ -12,6 +13,7 @@ import { PriceTableSchema } from "../engine/governor.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
 import type { Env } from "../env.ts";
 import { StepReport } from "../queue/messages.ts";
+import { sendCallbackReply } from "./run-reply.ts";
 import {
   dueTimers,
   insertEvent,
@@ -19,6 +21,7 @@ import {
   nextWake,
   pendingOutbox,
   persistTransition,
+  type ReplyMessage,
   type RunDb,
   type RunIdentity,
 } from "./run-store.ts";
@@ -38,6 +41,7 @@ export type StartArgs = z.input<typeof StartArgs>;
 const CancelArgs = z.object({ source: z.string().min(1).max(200), requestedAt: z.number() });
 const OUTBOX_BATCH = 100; // Queue sendBatch takes at most 100 messages.
 const MAX_OUTBOX_BACKOFF_MS = 60_000;
+const MAX_REPLY_TRIES = 8;
 
 type WatchResult = "cancelled" | "abandoned" | "done";
 
@@ -110,7 +114,7 @@ export class RunObject extends DurableObject<Env> {
           updatedAt: now,
         })
         .run();
-      persistTransition(this.db, who, state, effects, now);
+      persistTransition(this.db, who, state, effects, now, undefined, this.hasCallback(who));
     });
     this.state = state;
     this.who = who;
@@ -327,11 +331,16 @@ export class RunObject extends DurableObject<Env> {
     if (!who) throw new Error("run not started");
     const { state, effects } = advance(this.state ?? null, event);
     this.ctx.storage.transactionSync(() => {
-      persistTransition(this.db, who, state, effects, now, enrich);
+      persistTransition(this.db, who, state, effects, now, enrich, this.hasCallback(who));
       extra?.();
     });
     this.state = state;
     return effects;
+  }
+
+  private hasCallback(who: RunIdentity): boolean {
+    const source = who.source ? configFor(this.env.HOOKLINE_ENV).sources[who.source] : undefined;
+    return source?.channel === "generic" && source.reply !== undefined;
   }
 
   private async afterCommit(effects: readonly Effect[]): Promise<void> {
@@ -362,26 +371,12 @@ export class RunObject extends DurableObject<Env> {
     for (const resolve of set) resolve(result);
   }
 
-  /** Sends committed STEPS messages and events. Single-flight; on failure the alarm retries with backoff. */
+  /** Sends committed STEPS messages, events and replies. Single-flight; on failure the alarm retries with backoff. */
   private flushOutbox(): Promise<void> {
     this.flushing ??= (async () => {
       try {
-        for (;;) {
-          const rows = pendingOutbox(this.db, OUTBOX_BATCH);
-          if (rows.length === 0) return;
-          const steps = rows
-            .filter((r) => r.kind === "step")
-            .map((r) => ({ body: JSON.parse(r.payload), contentType: "json" as const }));
-          const events = rows
-            .filter((r) => r.kind === "event")
-            .map((r) => ({ body: JSON.parse(r.payload), contentType: "json" as const }));
-          if (steps.length > 0) await this.env.STEPS.sendBatch(steps);
-          if (events.length > 0) await this.env.EVENTS.sendBatch(events);
-          this.db
-            .delete(outbox)
-            .where(lte(outbox.id, rows.at(-1)?.id ?? 0))
-            .run();
-        }
+        await this.sendQueued();
+        await this.sendReplies();
       } catch (err) {
         const first = pendingOutbox(this.db, 1)[0];
         const tries = (first?.attempts ?? 0) + 1;
@@ -392,6 +387,57 @@ export class RunObject extends DurableObject<Env> {
       }
     })();
     return this.flushing;
+  }
+
+  private async sendQueued(): Promise<void> {
+    for (;;) {
+      const rows = pendingOutbox(this.db, OUTBOX_BATCH, ["step", "event"]);
+      if (rows.length === 0) return;
+      const batch = (kind: string) =>
+        rows
+          .filter((r) => r.kind === kind)
+          .map((r) => ({ body: JSON.parse(r.payload), contentType: "json" as const }));
+      const steps = batch("step");
+      const events = batch("event");
+      if (steps.length > 0) await this.env.STEPS.sendBatch(steps);
+      if (events.length > 0) await this.env.EVENTS.sendBatch(events);
+      this.db
+        .delete(outbox)
+        .where(and(inArray(outbox.kind, ["step", "event"]), lte(outbox.id, rows.at(-1)?.id ?? 0)))
+        .run();
+    }
+  }
+
+  /** Callback replies, one by one: a retriable failure stays for the alarm; after 8 tries it is dropped and recorded. */
+  private async sendReplies(): Promise<void> {
+    const rows = pendingOutbox(this.db, OUTBOX_BATCH, ["reply"]);
+    if (rows.length === 0 || !this.who) return;
+    const config = configFor(this.env.HOOKLINE_ENV);
+    const source = this.who.source ? config.sources[this.who.source] : undefined;
+    for (const row of rows) {
+      const reply = JSON.parse(row.payload) as ReplyMessage;
+      const outcome = await sendCallbackReply(this.env, source, reply, config.http.allowHosts);
+      if (!outcome.ok && outcome.retriable && row.attempts < MAX_REPLY_TRIES) {
+        this.db
+          .update(outbox)
+          .set({ attempts: row.attempts + 1 })
+          .where(eq(outbox.id, row.id))
+          .run();
+        continue;
+      }
+      this.ctx.storage.transactionSync(() => {
+        this.db.delete(outbox).where(eq(outbox.id, row.id)).run();
+        if (!outcome.ok && this.who) {
+          insertEvent(
+            this.db,
+            this.who,
+            "run.reply_failed",
+            { step_id: reply.stepId, reason: outcome.reason },
+            Date.now(),
+          );
+        }
+      });
+    }
   }
 
   private async armAlarm(): Promise<void> {

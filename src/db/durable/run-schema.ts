@@ -44,7 +44,7 @@ export const attempts = sqliteTable("attempts", {
 /** Effects committed with the transition that produced them; sent after commit, deleted once sent. */
 export const outbox = sqliteTable("outbox", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  kind: text("kind", { enum: ["step", "event"] }).notNull(),
+  kind: text("kind", { enum: ["step", "event", "reply"] }).notNull(),
   payload: text("payload").notNull(),
   createdAt: integer("created_at").notNull(),
   attempts: integer("attempts").notNull().default(0),
