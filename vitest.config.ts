@@ -21,6 +21,8 @@ const pure = ["test/core/**/*.test.ts", "test/engine/**/*.test.ts"];
 
 export default defineConfig({
   test: {
+    // Fake OpenAI/Ollama/HTTP servers on 127.0.0.1 for both projects (ports reach tests via inject).
+    globalSetup: ["./test/global-setup.ts"],
     projects: [
       {
         test: {
@@ -32,10 +34,19 @@ export default defineConfig({
       {
         plugins: [
           sqlAsText,
-          cloudflareTest({
+          // A function, so the fake upstream servers started in test/global-setup.ts can be bound.
+          cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ...TEST_BINDINGS, HOOKLINE_ENV: "test" } },
-          }),
+            miniflare: {
+              bindings: {
+                ...TEST_BINDINGS,
+                HOOKLINE_ENV: "test",
+                OPENAI_BASE_URL: `${inject<string>("fakeOpenAiUrl")}/v1`,
+                OPENAI_API_KEY: "sk-test-fake-openai-key",
+                OLLAMA_BASE_URL: inject<string>("fakeOllamaUrl"),
+              },
+            },
+          })),
         ],
         test: {
           name: "workerd",

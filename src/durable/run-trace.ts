@@ -1,5 +1,5 @@
 import type { AttemptRow, RunRow } from "../db/durable/run-schema.ts";
-import type { RunState } from "../engine/state.ts";
+import { FINISHED, type RunState } from "../engine/state.ts";
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
@@ -37,7 +37,11 @@ export function buildTrace(row: RunRow, state: RunState, rows: AttemptRow[]) {
         attemptId: a.attemptId,
         attempt: a.attempt,
         kind: a.kind,
-        status: a.status,
+        // An attempt still in flight when its run ended, whose worker never reported back.
+        status:
+          FINISHED.includes(state.status) && (a.status === "queued" || a.status === "running")
+            ? "abandoned"
+            : a.status,
         enqueuedAt: iso(a.enqueuedAt),
         startedAt: iso(a.startedAt),
         finishedAt: iso(a.finishedAt),

@@ -179,7 +179,22 @@ export class RunObject extends DurableObject<Env> {
     const row = this.db.select().from(attempts).where(eq(attempts.attemptId, attemptId)).get();
     const outstanding =
       !!row && (row.status === "queued" || row.status === "running") && row.stepId === stepId;
-    if (!this.state || !row || !outstanding) {
+    if (row && outstanding && this.state && FINISHED.includes(this.state.status)) {
+      // A late result after the run ended (typically the aborted attempt of a cancelled run): not applied,
+      // but its real timings go into the trace, which is how abort latency is observed.
+      this.db
+        .update(attempts)
+        .set({
+          status: "cancelled",
+          startedAt: row.startedAt ?? r.startedAt,
+          finishedAt: r.finishedAt,
+          latencyMs: r.finishedAt - r.startedAt,
+          error: r.ok ? null : r.error.message,
+        })
+        .where(eq(attempts.attemptId, attemptId))
+        .run();
+    }
+    if (!this.state || !row || !outstanding || FINISHED.includes(this.state.status)) {
       this.db
         .update(runs)
         .set({ ignoredResults: (this.state?.ignoredResults ?? 0) + 1 })
@@ -355,12 +370,8 @@ export class RunObject extends DurableObject<Env> {
         this.resolveWatchers(e.attemptId, e.reason === "cancelled" ? "cancelled" : "abandoned");
     }
     if (this.state && FINISHED.includes(this.state.status)) {
+      // In-flight attempts keep their row until their worker reports the real abort time (see stepFinished).
       for (const [attemptId] of this.watchers) this.resolveWatchers(attemptId, "abandoned");
-      this.db
-        .update(attempts)
-        .set({ status: "cancelled", finishedAt: Date.now() })
-        .where(inArray(attempts.status, ["queued", "running"]))
-        .run();
     }
   }
 

@@ -21,10 +21,10 @@ export async function executeStep(
   ctx: { env: Env; signal: AbortSignal },
 ): Promise<StepResult> {
   if (step.kind === "llm") {
-    const r = await executeLlmStep(step, { env: ctx.env as never, fetch, signal: ctx.signal });
-    return { output: r.output as Json, usage: r.usage, provider: r.provider, model: r.model };
+    const r = await executeLlmStep(step, { env: ctx.env, fetch, signal: ctx.signal });
+    return { output: r.output, usage: r.usage, provider: r.provider, model: r.model };
   }
   const allowHosts = configFor(ctx.env.HOOKLINE_ENV).http.allowHosts;
   const r = await executeHttpStep(step, { fetch, signal: ctx.signal, allowHosts });
-  return { output: r.output as Json };
+  return { output: r.output };
 }

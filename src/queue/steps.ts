@@ -58,10 +58,8 @@ export async function handleStepMessage(msg: Message<unknown>, env: Env): Promis
     }
     const controller = new AbortController();
     const stopWatching = watchForCancel(run, m.attemptId, controller);
-    const signal = AbortSignal.any([
-      controller.signal,
-      AbortSignal.timeout(Math.max(1, m.deadlineMs - Date.now())),
-    ]);
+    // The executors enforce the step's own timeout (and report it as one); this signal is cancel only.
+    const signal = controller.signal;
     const startedAt = Date.now();
     let report: StepReport;
     try {

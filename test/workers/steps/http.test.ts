@@ -109,6 +109,14 @@ describe("http step: SSRF guard", () => {
     );
   });
 
+  it("refuses a redirect to a non-http scheme", async () => {
+    const error = await failureOf(
+      run(step(`${echoUrl}/redirect?to=${encodeURIComponent("file:///etc/passwd")}`)),
+    );
+    expect(error).toBeInstanceOf(NonRetriableError);
+    expect((error as Error).message).toMatch(/to a file: URL: only http: and https: are allowed/);
+  });
+
   it("refuses a redirect into a 127.0.0.1 port that is not allow-listed, without reaching it", async () => {
     const m = marker();
     const to = encodeURIComponent(`${openaiUrl}/v1/models?m=${m}`);

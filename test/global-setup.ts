@@ -1,0 +1,31 @@
+import type { TestProject } from "vitest/node";
+import { startEchoHttp } from "./servers/echo-http.ts";
+import { startFakeOllama } from "./servers/fake-ollama.ts";
+import { startFakeOpenAi } from "./servers/fake-openai.ts";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    /** Base URL (no `/v1`) of the fake OpenAI server; requests readable at `/__requests`. */
+    fakeOpenAiUrl: string;
+    /** Base URL of the fake Ollama server (OLLAMA_BASE_URL); `/v1` is its OpenAI-compatible API. */
+    fakeOllamaUrl: string;
+    /** Base URL of the echo HTTP server for `http` step tests. */
+    echoHttpUrl: string;
+  }
+}
+
+/**
+ * Starts the fake upstream servers once, in Node, for both test projects. Workerd tests get the
+ * URLs through `inject(...)` and Miniflare bindings (see vitest.config.ts) and read what the
+ * servers saw over HTTP, since they cannot share memory with this process.
+ */
+export default async function setup(project: TestProject) {
+  const servers = await Promise.all([startFakeOpenAi(), startFakeOllama(), startEchoHttp()]);
+  const [openai, ollama, echo] = servers;
+  project.provide("fakeOpenAiUrl", openai.url);
+  project.provide("fakeOllamaUrl", ollama.url);
+  project.provide("echoHttpUrl", echo.url);
+  return async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  };
+}

@@ -1,0 +1,133 @@
+import type { ServerResponse } from "node:http";
+import { type FakeServer, type RecordedRequest, sendJson, startRecordingServer } from "./recorder.ts";
+
+type ChatMessage = { role: string; content: unknown };
+type ChatRequest = {
+  model?: string;
+  messages?: ChatMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+};
+
+/** How many tokens a `slow-<ms>` model streams: enough that a test can always cancel mid-way. */
+export const SLOW_TOKENS = 200;
+
+/**
+ * A fake OpenAI Chat Completions server (`POST /v1/chat/completions`, streaming SSE and plain
+ * JSON) on 127.0.0.1. The reply is `<flavor>: <last user message>`, one SSE chunk per word, with
+ * usage counted in words. Behaviour is picked by the requested model name:
+ * - `slow-<ms>`: streams SLOW_TOKENS tokens, one every `<ms>` (for cancel tests);
+ * - `fail-<status>` / `fail-<status>-<seconds>`: answers `<status>` with an OpenAI error body;
+ *   a 429 carries `Retry-After: <seconds>` (default 2), other statuses only when seconds are given;
+ * - anything else: a normal reply.
+ * The `openai` flavor demands `Authorization: Bearer …` like OpenAI; `ollama` does not.
+ *
+ * @example
+ * const server = await startFakeOpenAi();
+ * createOpenAI({ apiKey: "sk-test", baseURL: `${server.url}/v1` }).chat("gpt-4o-mini");
+ */
+export function startFakeOpenAi(options: { flavor?: "openai" | "ollama" } = {}): Promise<FakeServer> {
+  const flavor = options.flavor ?? "openai";
+  return startRecordingServer(async (_req, res, record) => {
+    if (record.method !== "POST" || record.path !== "/v1/chat/completions") {
+      return sendJson(res, 404, {
+        error: { message: `no route ${record.method} ${record.path}`, type: "invalid_request_error" },
+      });
+    }
+    if (flavor === "openai" && !/^Bearer \S+/.test(record.headers.authorization ?? "")) {
+      return sendJson(res, 401, {
+        error: { message: "missing API key", type: "invalid_request_error", code: "invalid_api_key" },
+      });
+    }
+    const body = (record.body ?? {}) as ChatRequest;
+    const model = body.model ?? "";
+    const failure = /^fail-(\d{3})(?:-(\d+))?$/.exec(model);
+    if (failure) {
+      const status = Number(failure[1]);
+      const retryAfter = failure[2] ?? (status === 429 ? "2" : undefined);
+      const headers: Record<string, string> = retryAfter === undefined ? {} : { "retry-after": retryAfter };
+      return sendJson(
+        res,
+        status,
+        { error: { message: `fake ${flavor}: forced ${status}`, type: "fake_error", code: String(status) } },
+        headers,
+      );
+    }
+    const slow = /^slow-(\d+)$/.exec(model);
+    const tokens = slow
+      ? Array.from({ length: SLOW_TOKENS }, (_, i) => `${i === 0 ? "" : " "}t${i}`)
+      : (`${flavor}: ${lastUserText(body.messages ?? [])}`.match(/\s*\S+/g) ?? []);
+    const usage = {
+      prompt_tokens: promptWords(body.messages ?? []),
+      completion_tokens: tokens.length,
+      total_tokens: 0,
+    };
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    const meta = { id: `chatcmpl-fake-${record.id}`, created: Math.floor(Date.now() / 1000), model };
+    if (!body.stream) {
+      const message = { role: "assistant", content: tokens.join("") };
+      return sendJson(res, 200, {
+        ...meta,
+        object: "chat.completion",
+        choices: [{ index: 0, message, finish_reason: "stop" }],
+        usage,
+      });
+    }
+    await streamTokens(
+      res,
+      record,
+      tokens,
+      Number(slow?.[1] ?? 0),
+      meta,
+      body.stream_options?.include_usage ? usage : undefined,
+    );
+  });
+}
+
+async function streamTokens(
+  res: ServerResponse,
+  record: RecordedRequest,
+  tokens: string[],
+  delayMs: number,
+  meta: { id: string; created: number; model: string },
+  usage: object | undefined,
+) {
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  const send = (data: unknown) =>
+    res.write(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+  const chunk = (delta: object, finish: string | null = null) => ({
+    ...meta,
+    object: "chat.completion.chunk",
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+  send(chunk({ role: "assistant", content: "" }));
+  for (const [i, token] of tokens.entries()) {
+    if (i > 0 && delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (record.closedAt !== undefined) return; // the client hung up: stop like a real server would
+    send(chunk({ content: token }));
+  }
+  send(chunk({}, "stop"));
+  if (usage) send({ ...meta, object: "chat.completion.chunk", choices: [], usage });
+  send("[DONE]");
+  res.end();
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .map((part: { text?: unknown }) => (typeof part?.text === "string" ? part.text : ""))
+    .join(" ");
+}
+
+function lastUserText(messages: ChatMessage[]): string {
+  return textOf(messages.findLast((m) => m.role === "user")?.content);
+}
+
+function promptWords(messages: ChatMessage[]): number {
+  return messages.reduce((n, m) => n + (textOf(m.content).match(/\S+/g)?.length ?? 0), 0);
+}
