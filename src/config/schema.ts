@@ -1,21 +1,11 @@
 import { z } from "zod";
-import { parseDuration } from "../core/duration.ts";
 import type { Scheme } from "../core/verify/types.ts";
+import { DurationSchema } from "../engine/duration.ts";
 import { PriceTableSchema } from "../engine/governor.ts";
 import { type Workflow, WorkflowSchema } from "../engine/workflow-schema.ts";
 
 /** A duration in config ("26h", "4d", 500); parsed to milliseconds. */
-export const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: `"${value}" is not a duration; write e.g. "30s", "26h" or "4d"`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const Duration = DurationSchema;
 
 /** Env var names, never values: secrets live in wrangler secrets or `.dev.vars`. Several names = key rotation. */
 const EnvNames = z

@@ -8,7 +8,7 @@ const PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
  * @example parseDuration("26h") // 93_600_000
  */
 export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
   const match = PATTERN.exec(value.trim());
   if (!match) return undefined;
   const [, amount, unit] = match;
