@@ -93,7 +93,7 @@ function streamWords(reply: Reply, delayMs: number, signal: AbortSignal | undefi
   let onAbort = () => {};
   const stop = () => {
     stopped = true;
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   };
   return new ReadableStream<LanguageModelV4StreamPart>({

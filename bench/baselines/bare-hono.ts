@@ -1,0 +1,12 @@
+/**
+ * Baseline 1 for `npm run bench`: the cheapest useful Hono webhook route. It reads the whole body and
+ * answers 200 JSON; no verification, no parsing, no storage. Everything Hookline adds is measured against it.
+ */
+import { Hono } from "hono";
+
+const app = new Hono().post("/webhooks/telegram/:bot", async (c) => {
+  await c.req.arrayBuffer();
+  return c.json({ status: "ok" });
+});
+
+export default app;
