@@ -139,7 +139,7 @@ async function main(): Promise<number> {
           name,
           built,
           config,
-          name === "hookline" ? { ...TEST_BINDINGS, HOOKLINE_ENV: "test" } : {},
+          name === "hookline" ? { ...TEST_BINDINGS, HOOKLINE_ENV: "bench" } : {},
         ),
       ),
       persist,
@@ -391,7 +391,7 @@ ${markdownTable(
 - Every worker is bundled as a deploy would (\`wrangler deploy --dry-run --outdir <tmp>\`; for Hookline this also
   runs the [build] config bundling) and run in ONE workerd through Miniflare (not \`wrangler dev\`), with
   compatibility date/flags, Durable Object bindings (SQLite-backed, from the migrations) and Text rules read
-  from each wrangler config. Hookline gets the test secrets and \`HOOKLINE_ENV=test\`. DO SQLite files live
+  from each wrangler config. Hookline gets the test secrets and \`HOOKLINE_ENV=bench\` (config/bench.yaml: no workflows, so only the ack is measured). DO SQLite files live
   in a temp dir under \`${raw.stateDir}\`${raw.stateDir === "/dev/shm" ? " (tmpfs: commits do not pay this VM's disk fsync; the profile section below shows the same stages on disk)" : ""}, deleted afterwards. Each worker listens on its own direct socket, so requests skip Miniflare's
   entry worker.
 - Baselines: a bare Hono \`POST /webhooks/telegram/:bot\` that awaits \`c.req.arrayBuffer()\` and returns 200 JSON

@@ -56,7 +56,7 @@ export const GenericSource = z.strictObject({
   toleranceSec: z.number().int().positive().optional(),
   /**
    * JSON pointer into the body naming the conversation (e.g. "/customer/id"). Deliveries with the same
-   * value share a session. Without it every delivery is its own session.
+   * value share a session. Without it deliveries are spread over the source's ledger shards by id.
    */
   sessionKey: z.string().startsWith("/").optional(),
   /**

@@ -39,10 +39,22 @@ export async function runIdFor(deliveryKey: string): Promise<string> {
 
 const StartPayload = z.object({ runId: z.string(), workflowId: z.string(), deliveryKey: z.string() });
 
+/** The ledger columns `record` reads, as SQLite returns them. */
+type LedgerRow = {
+  source: string;
+  channel: string;
+  kind: string;
+  outcome: string;
+  received_at: number;
+  expires_at: number;
+  seen_count: number;
+};
+
 /** What the index learns about a ledger row; everything but the payload. */
 export type DeliverySummary = Omit<DeliveryRow, "event"> & { sessionKey: string };
 
-const FLUSH_DELAY_MS = 50;
+/** The admin index is eventually consistent; batching a second of ledger changes per flush keeps it cheap. */
+const FLUSH_DELAY_MS = 1_000;
 const FLUSH_BATCH = 200;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -67,31 +79,56 @@ export class SessionObject extends DurableObject<Env> {
     });
   }
 
-  /** Records a delivery once. A repeat is counted and reported as a duplicate, never accepted twice. */
+  /**
+   * Records a delivery once. A repeat is counted and reported as a duplicate, never accepted twice.
+   * This is the webhook ack's hot path, so it speaks SQL directly (the tables are drizzle's, in
+   * src/db/durable/session-schema.ts) and does four statements at most, in one transaction.
+   */
   async record(input: RecordInput): Promise<RecordResult> {
     const { event, retentionMs, workflowId } = RecordInput.parse(input);
     const now = Date.now();
     const runId = workflowId && event.kind !== "status" ? await runIdFor(event.deliveryKey) : undefined;
+    const sql = this.ctx.storage.sql;
     const result = this.ctx.storage.transactionSync((): RecordResult => {
-      const existing = this.db.select().from(deliveries).where(eq(deliveries.key, event.deliveryKey)).get();
+      const existing = sql
+        .exec<LedgerRow>(
+          "SELECT source, channel, kind, outcome, received_at, expires_at, seen_count FROM deliveries WHERE key = ?",
+          event.deliveryKey,
+        )
+        .toArray()[0];
       if (existing) {
-        const seenCount = existing.seenCount + 1;
-        this.db
-          .update(deliveries)
-          .set({ seenCount, lastSeenAt: now })
-          .where(eq(deliveries.key, event.deliveryKey))
-          .run();
-        this.enqueueIndex({ ...existing, seenCount, lastSeenAt: now }, event.sessionKey, now);
+        const seenCount = existing.seen_count + 1;
+        sql.exec(
+          "UPDATE deliveries SET seen_count = ?, last_seen_at = ? WHERE key = ?",
+          seenCount,
+          now,
+          event.deliveryKey,
+        );
+        this.enqueueIndex(
+          {
+            key: event.deliveryKey,
+            source: existing.source,
+            channel: existing.channel,
+            kind: existing.kind as DeliveryRow["kind"],
+            outcome: existing.outcome as DeliveryRow["outcome"],
+            receivedAt: existing.received_at,
+            expiresAt: existing.expires_at,
+            seenCount,
+            lastSeenAt: now,
+          },
+          event.sessionKey,
+          now,
+        );
         return {
           status: "duplicate",
           deliveryKey: event.deliveryKey,
           seenCount,
-          firstSeenAt: existing.receivedAt,
+          firstSeenAt: existing.received_at,
           // Only deliveries that started a run name one; a duplicate of a status names none.
           runId: existing.outcome === "accepted" ? runId : undefined,
         };
       }
-      const row: DeliveryRow = {
+      const row: Omit<DeliveryRow, "event"> = {
         key: event.deliveryKey,
         source: event.source,
         channel: event.channel,
@@ -101,16 +138,27 @@ export class SessionObject extends DurableObject<Env> {
         expiresAt: now + retentionMs,
         seenCount: 1,
         lastSeenAt: now,
-        event: JSON.stringify(event),
       };
-      this.db.insert(deliveries).values(row).run();
+      sql.exec(
+        "INSERT INTO deliveries (key, source, channel, kind, outcome, received_at, expires_at, seen_count, last_seen_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        row.key,
+        row.source,
+        row.channel,
+        row.kind,
+        row.outcome,
+        now,
+        row.expiresAt,
+        now,
+        JSON.stringify(event),
+      );
       this.enqueueIndex(row, event.sessionKey, now);
       if (runId && workflowId && row.outcome === "accepted") {
         const payload = { runId, workflowId, deliveryKey: row.key } satisfies z.infer<typeof StartPayload>;
-        this.db
-          .insert(outbox)
-          .values({ kind: "start", payload: JSON.stringify(payload), createdAt: now })
-          .run();
+        sql.exec(
+          "INSERT INTO outbox (kind, payload, created_at) VALUES ('start', ?, ?)",
+          JSON.stringify(payload),
+          now,
+        );
       }
       return { status: row.outcome, deliveryKey: row.key, seenCount: 1, firstSeenAt: now, runId };
     });
@@ -226,14 +274,12 @@ export class SessionObject extends DurableObject<Env> {
     if (next !== undefined) await this.ctx.storage.setAlarm(next);
   }
 
-  private enqueueIndex(row: DeliveryRow, sessionKey: string, now: number): void {
-    const { event: _payload, ...summary } = row;
-    this.db
-      .insert(outbox)
-      .values({
-        payload: JSON.stringify({ ...summary, sessionKey } satisfies DeliverySummary),
-        createdAt: now,
-      })
-      .run();
+  private enqueueIndex(summary: Omit<DeliveryRow, "event">, sessionKey: string, now: number): void {
+    const payload = JSON.stringify({ ...summary, sessionKey } satisfies DeliverySummary);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO outbox (kind, payload, created_at) VALUES ('index', ?, ?)",
+      payload,
+      now,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import { ledgerShard } from "../../src/core/inbound/generic.ts";
 import { telegramUpdate, uniqueId } from "../fixtures/payloads.ts";
 import { BASE_URL, TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { bodyBytes, signedRequest } from "../fixtures/signed-request.ts";
@@ -82,7 +83,7 @@ describe("durable dedup", () => {
         }),
       );
     expect(await (await send()).json()).toMatchObject({ status: "accepted" });
-    const stub = env.SESSIONS.getByName(`in:short-memory:delivery:${id}`);
+    const stub = env.SESSIONS.getByName(`in:short-memory:ledger:${ledgerShard(id)}`);
     await new Promise((r) => setTimeout(r, 5));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.getDelivery(`short-memory:${id}`)).toBeNull();

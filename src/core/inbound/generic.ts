@@ -27,6 +27,27 @@ function deliveryIdOf(scheme: GenericScheme, headers: Headers, body: unknown): s
   }
 }
 
+/**
+ * Deliveries without a conversation share this many ledger shards per source. Copies of one delivery
+ * always land in the same shard (the shard is a hash of its id), so dedup holds; spreading over a few warm
+ * objects avoids creating a new Durable Object, with its own database, for every delivery.
+ */
+export const LEDGER_SHARDS = 32;
+
+/**
+ * The ledger shard for a delivery id: FNV-1a, 32 bit.
+ *
+ * @example ledgerShard("msg_2Lk…") // 0..31
+ */
+export function ledgerShard(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % LEDGER_SHARDS;
+}
+
 const WHERE: Record<GenericScheme, string> = {
   "standard-webhooks": "the webhook-id header",
   github: "the X-GitHub-Delivery header",
@@ -35,7 +56,7 @@ const WHERE: Record<GenericScheme, string> = {
 
 /**
  * Normalizes a verified generic delivery. The session is the value at `sessionPointer` when given,
- * otherwise the delivery itself.
+ * otherwise one of the source's ledger shards.
  *
  * @example normalizeGeneric({ source: "orders", scheme: "standard-webhooks", headers, body, receivedAt })
  */
@@ -62,7 +83,7 @@ export function normalizeGeneric(args: {
       channel: "generic",
       source: args.source,
       deliveryKey: `${args.source}:${id}`,
-      sessionKey: session ? `in:${args.source}:${session}` : `in:${args.source}:delivery:${id}`,
+      sessionKey: session ? `in:${args.source}:${session}` : `in:${args.source}:ledger:${ledgerShard(id)}`,
       payload: args.body,
       receivedAt: args.receivedAt,
     },
