@@ -9,7 +9,7 @@ import { attempts, outbox, runs, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
-import { PriceTableSchema } from "../engine/governor.ts";
+import { costOf, PriceTableSchema } from "../engine/governor.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
 import type { Env } from "../env.ts";
 import { StepReport } from "../queue/messages.ts";
@@ -230,6 +230,7 @@ export class RunObject extends DurableObject<Env> {
           inputTokens: r.ok ? (r.usage?.inputTokens ?? null) : null,
           outputTokens: r.ok ? (r.usage?.outputTokens ?? null) : null,
           tokensPerSec: r.ok && tokens > 0 && latencyMs > 0 ? (tokens * 1000) / latencyMs : null,
+          costUsd: r.ok && r.usage && this.state ? costOf(row.model, r.usage, this.state.prices) : null,
           error: r.ok ? null : r.error.message,
         })
         .where(eq(attempts.attemptId, attemptId))

@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { adminHeaders, deliver, trace, waitForStatus } from "../fixtures/runs.ts";
 import { BASE_URL } from "../fixtures/secrets.ts";
 
@@ -32,12 +32,44 @@ describe("a delivery starts a durable run", () => {
         model: "echo",
         inputTokens: expect.any(Number),
         outputTokens: expect.any(Number),
+        costUsd: expect.any(Number),
       }),
     ]);
+    const [answer] = done.steps;
+    // echo is priced at 1000/2000 USD per 1M tokens in config/test.yaml.
+    expect(answer?.costUsd).toBeCloseTo(
+      ((answer?.inputTokens ?? 0) * 1000 + (answer?.outputTokens ?? 0) * 2000) / 1_000_000,
+    );
+    expect(done.usage.costUsd).toBeCloseTo(answer?.costUsd ?? -1);
     expect(done.source).toBe("run-echo");
     const res = await SELF.fetch(`${BASE_URL}/runs/${runId}`, { headers: adminHeaders });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ runId, status: "completed", workflowId: "echo-branch-reply" });
+  });
+
+  it("lists recent runs by workflow and status from the EVENTS-fed index", async () => {
+    const since = Date.now();
+    const { json } = await deliver("run-echo", { text: "list me" });
+    const runId = json.runId as string;
+    await waitForStatus(runId, ["completed"]);
+    // run.state events travel the EVENTS queue (max_batch_timeout 1 s) into the index.
+    await vi.waitFor(
+      async () => {
+        const res = await SELF.fetch(
+          `${BASE_URL}/runs?workflow=echo-branch-reply&status=completed&since=${since}`,
+          {
+            headers: adminHeaders,
+          },
+        );
+        const { runs } = (await res.json()) as { runs: { runId: string; status: string; source: string }[] };
+        expect(runs).toContainEqual(
+          expect.objectContaining({ runId, status: "completed", source: "run-echo" }),
+        );
+      },
+      { timeout: 8_000, interval: 100 },
+    );
+    const bad = await SELF.fetch(`${BASE_URL}/runs?status=sleeping`, { headers: adminHeaders });
+    expect(bad.status).toBe(400);
   });
 
   it("answers GET /runs/:id for an unknown run with 404, and requires the admin token", async () => {
