@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkTriggers, TriggersSchema } from "../core/triggers/index.ts";
 import type { Scheme } from "../core/verify/types.ts";
 import { DurationSchema } from "../engine/duration.ts";
 import { PriceTableSchema } from "../engine/governor.ts";
@@ -32,10 +33,40 @@ const common = {
   workflow: z.string().optional(),
 };
 
+const EnvName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, "must be an env var NAME in SCREAMING_CASE (the value goes in .dev.vars)");
+
+/** What a chat session does with commands and a message that arrives while a run is active. */
+const Chat = z
+  .strictObject({
+    /** Text for /start and /help (Telegram) or "help" (WhatsApp). */
+    helpText: z
+      .string()
+      .default(
+        "Hi! Send me a message and I will answer. /stop stops an answer, /status shows what I am doing.",
+      ),
+    /** Words that act as commands on WhatsApp, which has no slash commands. */
+    stopWords: z.array(z.string()).default(["stop"]),
+    statusWords: z.array(z.string()).default(["status"]),
+    /** Whether /stop also drops the queued messages. */
+    stopClearsQueue: z.boolean().default(true),
+    /** Whether edited messages (Telegram edited_message) start work too. */
+    editedMessages: z.boolean().default(false),
+  })
+  .prefault({});
+
 export const TelegramSource = z.strictObject({
   channel: z.literal("telegram"),
   /** The `secret_token` given to setWebhook; Telegram echoes it in X-Telegram-Bot-Api-Secret-Token. */
   secretEnv: EnvNames,
+  /** The bot token from @BotFather, for replies and `hookline telegram set-webhook`. */
+  botTokenEnv: EnvName.optional(),
+  /** Bot API root; tests and self-hosted Bot API servers change it. */
+  apiRoot: z.url().default("https://api.telegram.org"),
+  /** The bot's @username, so "/ask@MyBot" matches in groups. */
+  botUsername: z.string().optional(),
+  chat: Chat,
   ...common,
 });
 
@@ -45,6 +76,15 @@ export const WhatsAppSource = z.strictObject({
   appSecretEnv: EnvNames,
   /** The verify token you type into the Meta dashboard for the GET handshake. */
   verifyTokenEnv: EnvNames,
+  /** A (system user) access token for the Cloud API, for replies and read receipts. */
+  accessTokenEnv: EnvName.optional(),
+  /** Graph API base URL and version; tests point the base URL at a local server. */
+  graphBaseUrl: z.url().default("https://graph.facebook.com"),
+  graphVersion: z
+    .string()
+    .regex(/^v\d+\.\d+$/)
+    .default("v21.0"),
+  chat: Chat,
   ...common,
 });
 
@@ -90,6 +130,8 @@ const ConfigShape = z.strictObject({
       z.record(z.string(), z.unknown()),
     )
     .default({}),
+  /** Trigger rules: which chat messages start which workflow, and the session's onBusy policy. */
+  triggers: TriggersSchema.default([]),
   /** Price table for the usage governor: USD per 1M tokens, by model string. */
   models: PriceTableSchema.default({}),
   /** Outbound HTTP steps: hosts (host or host:port) that may be private addresses. */
@@ -115,6 +157,9 @@ export const HooklineConfig = ConfigShape.transform((cfg, ctx) => {
         path: ["sources", name, "workflow"],
       });
     }
+  }
+  for (const issue of checkTriggers(cfg.triggers, Object.keys(cfg.workflows))) {
+    ctx.addIssue({ code: "custom", path: issue.segments, message: issue.message });
   }
   return { ...cfg, workflows };
 });

@@ -110,7 +110,7 @@ export class OpsObject extends DurableObject<Env> {
   async applyRunEvents(events: EventEnvelope[]): Promise<void> {
     this.ctx.storage.transactionSync(() => {
       for (const e of events) {
-        if (e.type !== "run.state") continue;
+        if (e.type !== "run.state" || !e.runId || !e.workflowId) continue;
         const state = String(e.data.state);
         const status = state === "started" ? "running" : state;
         this.db

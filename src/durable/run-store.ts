@@ -1,6 +1,6 @@
-import { asc, eq, inArray, min, sql } from "drizzle-orm";
+import { asc, eq, inArray, isNull, min, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
-import { attempts, outbox, type RunRow, runs, timers } from "../db/durable/run-schema.ts";
+import { attempts, outbox, type RunRow, runs, steered, timers } from "../db/durable/run-schema.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { RunState } from "../engine/state.ts";
 import type { EventEnvelope, StepMessage } from "../queue/messages.ts";
@@ -24,6 +24,13 @@ export interface RunIdentity {
   deliveryKey: string | null;
 }
 
+/** Where a chat run answers: its session, channel target and the person who started it. */
+export interface ChatOrigin {
+  sessionKey: string;
+  target: string;
+  senderId: string | null;
+}
+
 /**
  * Writes one transition: the new state and every durable effect (attempt rows, STEPS messages, timers,
  * events) in the caller's transaction. Effects that only exist in memory (aborts) are left to the caller,
@@ -37,6 +44,7 @@ export function persistTransition(
   now: number,
   enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>,
   hasCallback = false,
+  chat?: ChatOrigin,
 ): void {
   db.update(runs)
     .set({
@@ -72,6 +80,21 @@ export function persistTransition(
           deadlineMs: effect.deadlineMs,
           enqueuedAt: now,
         };
+        if (effect.resolved.kind === "llm") {
+          // Steered messages go to the next llm step, once; the trace shows which attempt took them.
+          const steer = db
+            .select()
+            .from(steered)
+            .where(isNull(steered.usedBy))
+            .orderBy(asc(steered.id))
+            .all();
+          if (steer.length > 0) {
+            message.extraMessages = steer.map((m) => ({ role: "user" as const, content: m.text }));
+            db.update(steered).set({ usedBy: effect.attemptId }).where(isNull(steered.usedBy)).run();
+          }
+          if (chat && effect.resolved.stream && who.source)
+            message.streamTo = { source: who.source, target: chat.target };
+        }
         db.insert(outbox)
           .values({ kind: "step", payload: JSON.stringify(message), createdAt: now })
           .run();
@@ -88,9 +111,33 @@ export function persistTransition(
         break;
       case "emit":
         insertEvent(db, who, effect.event, enrich ? enrich(effect.event, effect.data) : effect.data, now);
+        if (chat && effect.event === "run.state" && effect.data.wait) {
+          const w = effect.data.wait;
+          const approval = { waitId: w.wait_id, stepId: w.step_id, prompt: w.prompt ?? "Approve?" };
+          db.insert(outbox)
+            .values({ kind: "approval", payload: JSON.stringify(approval), createdAt: now })
+            .run();
+        }
+        if (
+          chat &&
+          effect.event === "step.finish" &&
+          effect.data.status === "timed_out" &&
+          effect.data.kind === "wait"
+        ) {
+          const note: ReplyMessage = {
+            id: `${who.runId}:${effect.data.step_id}:timeout`,
+            runId: who.runId,
+            stepId: effect.data.step_id,
+            deliveryKey: who.deliveryKey,
+            text: "No answer in time.",
+          };
+          db.insert(outbox)
+            .values({ kind: "reply", payload: JSON.stringify(note), createdAt: now })
+            .run();
+        }
         break;
       case "reply": {
-        // Generic sources with a callback get a signed POST; chat delivery comes with the channels issue.
+        // Chat runs answer in their chat; generic sources with a callback get a signed POST.
         insertEvent(db, who, "run.reply", { step_id: effect.stepId, text: effect.text }, now);
         const reply: ReplyMessage = {
           id: `${who.runId}:${effect.stepId}:${now}`,
@@ -99,13 +146,17 @@ export function persistTransition(
           deliveryKey: who.deliveryKey,
           text: effect.text,
         };
-        if (hasCallback)
+        if (hasCallback || chat) {
           db.insert(outbox)
             .values({ kind: "reply", payload: JSON.stringify(reply), createdAt: now })
             .run();
+        }
         break;
       }
       case "finish":
+        // The session starts its next queued message once this run is over.
+        if (chat) db.insert(outbox).values({ kind: "notify", payload: "{}", createdAt: now }).run();
+        break;
       case "abortStep":
         break;
     }
@@ -144,10 +195,12 @@ export function dueTimers(db: RunDb, now: number) {
   return db.select().from(timers).where(sql`${timers.at} <= ${now}`).orderBy(asc(timers.at)).all();
 }
 
+export type OutboxKind = "step" | "event" | "reply" | "approval" | "notify";
+
 export function pendingOutbox(
   db: RunDb,
   limit: number,
-  kinds: ("step" | "event" | "reply")[] = ["step", "event", "reply"],
+  kinds: OutboxKind[] = ["step", "event", "reply", "approval", "notify"],
 ) {
   return db
     .select()

@@ -1,11 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { and, eq, inArray, lte } from "drizzle-orm";
+import { and, desc, eq, inArray, lte } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
 import migrations from "../../migrations/durable/run/migrations.js";
+import { sendToChat } from "../channels/senders.ts";
 import { configFor } from "../config/runtime.ts";
-import { attempts, outbox, runs, timers } from "../db/durable/run-schema.ts";
+import type { Source } from "../config/schema.ts";
+import { attempts, outbox, type RunRow, runs, steered, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
@@ -15,6 +17,7 @@ import type { Env } from "../env.ts";
 import { StepReport } from "../queue/messages.ts";
 import { sendCallbackReply } from "./run-reply.ts";
 import {
+  type ChatOrigin,
   dueTimers,
   insertEvent,
   loadRun,
@@ -34,7 +37,17 @@ export const StartArgs = z.object({
   input: z.json().default(null),
   event: z.json().default(null),
   prices: PriceTableSchema.default({}),
-  origin: z.object({ source: z.string(), deliveryKey: z.string() }).nullable().default(null),
+  origin: z
+    .object({
+      source: z.string(),
+      deliveryKey: z.string(),
+      sessionKey: z.string().optional(),
+      channel: z.string().optional(),
+      chatId: z.string().nullable().optional(),
+      senderId: z.string().nullable().optional(),
+    })
+    .nullable()
+    .default(null),
 });
 export type StartArgs = z.input<typeof StartArgs>;
 
@@ -58,6 +71,7 @@ export class RunObject extends DurableObject<Env> {
   private readonly db: RunDb;
   private state: RunState | undefined;
   private who: RunIdentity | undefined;
+  private chat: ChatOrigin | undefined;
   private readonly watchers = new Map<string, Set<(r: WatchResult) => void>>();
   private flushing: Promise<void> | undefined;
 
@@ -75,6 +89,7 @@ export class RunObject extends DurableObject<Env> {
           source: row.source,
           deliveryKey: row.deliveryKey,
         };
+        this.chat = chatOriginOf(row);
       }
     });
   }
@@ -100,6 +115,11 @@ export class RunObject extends DurableObject<Env> {
       now,
     };
     const { state, effects } = advance(null, event as EngineEvent);
+    const chat =
+      a.origin?.sessionKey && a.origin.chatId
+        ? { sessionKey: a.origin.sessionKey, target: a.origin.chatId, senderId: a.origin.senderId ?? null }
+        : undefined;
+    this.chat = chat;
     this.ctx.storage.transactionSync(() => {
       this.db
         .insert(runs)
@@ -108,13 +128,17 @@ export class RunObject extends DurableObject<Env> {
           workflowId: a.workflowId,
           source: who.source,
           deliveryKey: who.deliveryKey,
+          channel: a.origin?.channel ?? null,
+          chatId: a.origin?.chatId ?? null,
+          sessionKey: a.origin?.sessionKey ?? null,
+          senderId: a.origin?.senderId ?? null,
           status: state.status,
           state: "{}",
           createdAt: now,
           updatedAt: now,
         })
         .run();
-      persistTransition(this.db, who, state, effects, now, undefined, this.hasCallback(who));
+      persistTransition(this.db, who, state, effects, now, undefined, this.hasCallback(who), chat);
     });
     this.state = state;
     this.who = who;
@@ -314,6 +338,40 @@ export class RunObject extends DurableObject<Env> {
     };
   }
 
+  /** The run's status, or null if it was never started. */
+  async getStatus(): Promise<string | null> {
+    return this.state?.status ?? null;
+  }
+
+  /** What /status shows: the step in flight (if any) and when the run started. */
+  async getProgress(): Promise<{ status: string; currentStep: string | null; startedAt: number } | null> {
+    if (!this.state) return null;
+    const current = this.db
+      .select({ stepId: attempts.stepId })
+      .from(attempts)
+      .where(inArray(attempts.status, ["queued", "running"]))
+      .orderBy(desc(attempts.enqueuedAt))
+      .get();
+    return {
+      status: this.state.status,
+      currentStep: current?.stepId ?? null,
+      startedAt: this.state.startedAt,
+    };
+  }
+
+  /**
+   * Steers a message into the active run (onBusy: steer): the next llm step sees it appended to its
+   * messages. Refused once the run is over, so the session can start a new run instead.
+   */
+  async steer(text: string): Promise<{ accepted: boolean }> {
+    if (!this.state || FINISHED.includes(this.state.status)) return { accepted: false };
+    this.db
+      .insert(steered)
+      .values({ text: z.string().max(10_000).parse(text), receivedAt: Date.now() })
+      .run();
+    return { accepted: true };
+  }
+
   /**
    * The run with every step attempt, as JSON text (`RunTrace`). Text, because the trace holds arbitrary
    * step outputs, and mapping that through the RPC stub's serializable types gains nothing.
@@ -347,7 +405,7 @@ export class RunObject extends DurableObject<Env> {
     if (!who) throw new Error("run not started");
     const { state, effects } = advance(this.state ?? null, event);
     this.ctx.storage.transactionSync(() => {
-      persistTransition(this.db, who, state, effects, now, enrich, this.hasCallback(who));
+      persistTransition(this.db, who, state, effects, now, enrich, this.hasCallback(who), this.chat);
       extra?.();
     });
     this.state = state;
@@ -420,15 +478,17 @@ export class RunObject extends DurableObject<Env> {
     }
   }
 
-  /** Callback replies, one by one: a retriable failure stays for the alarm; after 8 tries it is dropped and recorded. */
+  /**
+   * Replies (chat or signed callback), approval prompts and the session's "run finished" notice, one by one:
+   * a retriable failure stays for the alarm; after 8 tries it is dropped and recorded.
+   */
   private async sendReplies(): Promise<void> {
-    const rows = pendingOutbox(this.db, OUTBOX_BATCH, ["reply"]);
+    const rows = pendingOutbox(this.db, OUTBOX_BATCH, ["reply", "approval", "notify"]);
     if (rows.length === 0 || !this.who) return;
     const config = configFor(this.env.HOOKLINE_ENV);
     const source = this.who.source ? config.sources[this.who.source] : undefined;
     for (const row of rows) {
-      const reply = JSON.parse(row.payload) as ReplyMessage;
-      const outcome = await sendCallbackReply(this.env, source, reply, config.http.allowHosts);
+      const outcome = await this.deliver(row.kind, row.payload, source, config.http.allowHosts);
       if (!outcome.ok && outcome.retriable && row.attempts < MAX_REPLY_TRIES) {
         this.db
           .update(outbox)
@@ -440,15 +500,44 @@ export class RunObject extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         this.db.delete(outbox).where(eq(outbox.id, row.id)).run();
         if (!outcome.ok && this.who) {
-          insertEvent(
-            this.db,
-            this.who,
-            "run.reply_failed",
-            { step_id: reply.stepId, reason: outcome.reason },
-            Date.now(),
-          );
+          insertEvent(this.db, this.who, `run.${row.kind}_failed`, { reason: outcome.reason }, Date.now());
         }
       });
+    }
+  }
+
+  private async deliver(
+    kind: string,
+    payload: string,
+    source: Source | undefined,
+    allowHosts: readonly string[],
+  ): Promise<{ ok: true } | { ok: false; retriable: boolean; reason: string }> {
+    const chat = this.chat;
+    try {
+      if (kind === "notify") {
+        if (chat && this.who) await this.env.SESSIONS.getByName(chat.sessionKey).runFinished(this.who.runId);
+        return { ok: true };
+      }
+      if (kind === "approval") {
+        if (!chat || !this.who) return { ok: false, retriable: false, reason: "no chat to ask" };
+        const a = JSON.parse(payload) as { waitId: string; stepId: string; prompt: string };
+        await this.env.SESSIONS.getByName(chat.sessionKey).requestApproval({
+          runId: this.who.runId,
+          ...a,
+          allowed: chat.senderId ? [chat.senderId] : [],
+          deliveryKey: this.who.deliveryKey ?? "",
+        });
+        return { ok: true };
+      }
+      const reply = JSON.parse(payload) as ReplyMessage;
+      if (chat && source) {
+        await sendToChat(this.env, source, chat.target, reply.text);
+        return { ok: true };
+      }
+      return await sendCallbackReply(this.env, source, reply, allowHosts);
+    } catch (err) {
+      const e = err as { retriable?: boolean; message?: string };
+      return { ok: false, retriable: e.retriable ?? true, reason: e.message ?? String(err) };
     }
   }
 
@@ -478,4 +567,10 @@ function modelCallData(
     output_tokens: out,
     tokens_per_sec: latencyMs > 0 ? (out * 1000) / latencyMs : null,
   };
+}
+
+function chatOriginOf(row: RunRow): ChatOrigin | undefined {
+  return row.sessionKey && row.chatId
+    ? { sessionKey: row.sessionKey, target: row.chatId, senderId: row.senderId }
+    : undefined;
 }

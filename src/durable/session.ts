@@ -6,15 +6,20 @@ import { z } from "zod";
 import migrations from "../../migrations/durable/session/migrations.js";
 import { configFor } from "../config/runtime.ts";
 import { InboundEvent } from "../core/inbound-event.ts";
+import { Intent } from "../core/intent.ts";
 import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
 import type { Env } from "../env.ts";
 import { OPS_INSTANCE } from "./ops.ts";
+import { runIdFor } from "./run-id.ts";
+import { ChatSession, type IntentRow } from "./session-chat.ts";
+
+export { runIdFor };
 
 export const RecordInput = z.object({
   event: InboundEvent,
   retentionMs: z.number().int().positive(),
-  /** Start this workflow for an accepted delivery (the source's mapping in config). */
-  workflowId: z.string().optional(),
+  /** What the delivery asks for (a run, a command, a button press), decided at ingress. */
+  intent: Intent.optional(),
 });
 export type RecordInput = z.input<typeof RecordInput>;
 
@@ -26,18 +31,6 @@ export type RecordResult = {
   /** The run this delivery starts (or started), derived from the delivery key: a duplicate gets the same id. */
   runId?: string;
 };
-
-/**
- * A run's id is a hash of its delivery key, so every copy of a delivery names the same run and
- * RunObject.start makes the start idempotent.
- */
-export async function runIdFor(deliveryKey: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(deliveryKey));
-  const hex = [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `run_${hex}`;
-}
-
-const StartPayload = z.object({ runId: z.string(), workflowId: z.string(), deliveryKey: z.string() });
 
 /** The ledger columns `record` reads, as SQLite returns them. */
 type LedgerRow = {
@@ -69,10 +62,13 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 export class SessionObject extends DurableObject<Env> {
   private readonly db;
   private flushScheduled = false;
+  private readonly chat: ChatSession;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = drizzle(ctx.storage);
+    this.chat = new ChatSession(this.db, env, ctx);
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
       this.flushScheduled = (await ctx.storage.getAlarm()) !== null;
@@ -85,9 +81,10 @@ export class SessionObject extends DurableObject<Env> {
    * src/db/durable/session-schema.ts) and does four statements at most, in one transaction.
    */
   async record(input: RecordInput): Promise<RecordResult> {
-    const { event, retentionMs, workflowId } = RecordInput.parse(input);
+    const { event, retentionMs, intent } = RecordInput.parse(input);
     const now = Date.now();
-    const runId = workflowId && event.kind !== "status" ? await runIdFor(event.deliveryKey) : undefined;
+    const runId =
+      intent?.type === "run" && event.kind !== "status" ? await runIdFor(event.deliveryKey) : undefined;
     const sql = this.ctx.storage.sql;
     const result = this.ctx.storage.transactionSync((): RecordResult => {
       const existing = sql
@@ -152,18 +149,18 @@ export class SessionObject extends DurableObject<Env> {
         JSON.stringify(event),
       );
       this.enqueueIndex(row, event.sessionKey, now);
-      if (runId && workflowId && row.outcome === "accepted") {
-        const payload = { runId, workflowId, deliveryKey: row.key } satisfies z.infer<typeof StartPayload>;
+      if (intent && intent.type !== "skip" && row.outcome === "accepted") {
+        const payload: IntentRow = { deliveryKey: row.key, intent, runId };
         sql.exec(
-          "INSERT INTO outbox (kind, payload, created_at) VALUES ('start', ?, ?)",
+          "INSERT INTO outbox (kind, payload, created_at) VALUES ('intent', ?, ?)",
           JSON.stringify(payload),
           now,
         );
       }
       return { status: row.outcome, deliveryKey: row.key, seenCount: 1, firstSeenAt: now, runId };
     });
-    // Start the run right away; if that fails, the alarm retries from the outbox.
-    if (result.status === "accepted" && runId) this.ctx.waitUntil(this.startRuns().catch(() => undefined));
+    // Carry the intent out right away, after the ack; if that fails, the alarm retries from the outbox.
+    if (result.status === "accepted" && intent && intent.type !== "skip") this.ctx.waitUntil(this.drain());
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
@@ -182,38 +179,51 @@ export class SessionObject extends DurableObject<Env> {
     );
   }
 
-  /** Starts every run whose start is still in the outbox. Safe to run twice: starts are idempotent. */
-  private async startRuns(): Promise<void> {
-    const pending = this.db
-      .select()
-      .from(outbox)
-      .where(eq(outbox.kind, "start"))
-      .orderBy(asc(outbox.id))
-      .all();
-    if (pending.length === 0) return;
-    const config = configFor(this.env.HOOKLINE_ENV);
-    for (const row of pending) {
-      const start = StartPayload.parse(JSON.parse(row.payload));
-      const delivery = this.db.select().from(deliveries).where(eq(deliveries.key, start.deliveryKey)).get();
-      const workflow = config.workflows[start.workflowId];
-      if (delivery && workflow) {
-        const event = InboundEvent.parse(JSON.parse(delivery.event));
-        await this.env.RUNS.getByName(start.runId).start({
-          runId: start.runId,
-          workflowId: start.workflowId,
-          workflow,
-          input: (event.payload ?? null) as never,
-          event: event as never,
-          prices: config.models,
-          origin: { source: event.source, deliveryKey: event.deliveryKey },
-        });
-      } else {
-        console.error(
-          `cannot start ${start.runId}: ${delivery ? `workflow "${start.workflowId}" is gone` : "delivery expired"}`,
-        );
+  /** A run of this session finished: the next queued message may start. */
+  async runFinished(runId: string): Promise<void> {
+    await this.serial(() => this.chat.runFinished(z.string().parse(runId)));
+  }
+
+  /** A run of this session waits for a person: send the prompt with approval buttons. */
+  async requestApproval(args: {
+    runId: string;
+    waitId: string;
+    stepId: string;
+    prompt: string;
+    allowed: string[];
+    deliveryKey: string;
+  }): Promise<string> {
+    return this.serial(() => this.chat.requestApproval(args));
+  }
+
+  /** Carries out recorded intents in order, one at a time (a chat's ordering guarantee). */
+  private drain(): Promise<void> {
+    return this.serial(async () => {
+      for (;;) {
+        const row = this.db
+          .select()
+          .from(outbox)
+          .where(eq(outbox.kind, "intent"))
+          .orderBy(asc(outbox.id))
+          .limit(1)
+          .get();
+        if (!row) return;
+        await this.chat.handle(JSON.parse(row.payload) as IntentRow);
+        this.db.delete(outbox).where(eq(outbox.id, row.id)).run();
       }
-      this.db.delete(outbox).where(eq(outbox.id, row.id)).run();
-    }
+    }).catch(async (err) => {
+      console.warn(`session work failed, retrying by alarm: ${(err as Error).message}`);
+      await this.ctx.storage.setAlarm(Date.now() + 1_000);
+    });
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
   }
 
   /** Starts pending runs, flushes the index outbox, purges expired keys, and sleeps until the next expiry. */
@@ -221,18 +231,10 @@ export class SessionObject extends DurableObject<Env> {
     const now = Date.now();
     let retryAt: number | undefined;
     const backoff = (attempts: number) => now + Math.min(1_000 * 2 ** attempts, MAX_BACKOFF_MS);
-    try {
-      await this.startRuns();
-    } catch (err) {
-      this.db
-        .update(outbox)
-        .set({ attempts: sql`${outbox.attempts} + 1` })
-        .where(eq(outbox.kind, "start"))
-        .run();
-      const attempts =
-        this.db.select({ a: outbox.attempts }).from(outbox).where(eq(outbox.kind, "start")).get()?.a ?? 1;
-      retryAt = backoff(attempts);
-      console.warn(`starting runs failed (attempt ${attempts}): ${(err as Error).message}`);
+    await this.drain();
+    await this.serial(() => this.chat.closeCollectWindow(now));
+    if (this.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.kind, "intent")).get()) {
+      retryAt = backoff(1);
     }
     const pending = this.db
       .select()
@@ -269,7 +271,10 @@ export class SessionObject extends DurableObject<Env> {
         .select({ at: min(deliveries.expiresAt) })
         .from(deliveries)
         .get()?.at ?? undefined;
-    const next = retryAt ?? (more ? now + FLUSH_DELAY_MS : nextExpiry);
+    const wake = [retryAt, more ? now + FLUSH_DELAY_MS : undefined, this.chat.nextWake()].filter(
+      (t): t is number => t !== undefined,
+    );
+    const next = wake.length > 0 ? Math.min(...wake) : nextExpiry;
     this.flushScheduled = next !== undefined && next !== nextExpiry;
     if (next !== undefined) await this.ctx.storage.setAlarm(next);
   }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { normalizeGeneric } from "../core/inbound/generic.ts";
 import { type AppEnv, findSource } from "./context.ts";
+import { genericIntent } from "./intent.ts";
 import { acknowledge, parseBody, readVerified, recordEvents } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
@@ -26,7 +27,9 @@ export const generic = new Hono<AppEnv>().post("/:source", async (c) => {
     sessionPointer: source.sessionKey,
   });
   if (!normalized.ok) return problem("missing_delivery_id", normalized.message);
-  const recorded = await recordEvents(c.env, source, [normalized.event]);
+  const recorded = await recordEvents(c.env, source, [
+    { event: normalized.event, intent: genericIntent(name, source) },
+  ]);
   if (!recorded.ok) return recorded.response;
   return acknowledge(recorded.value[0] as (typeof recorded.value)[0]);
 });

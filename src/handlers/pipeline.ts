@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { retentionOf, type Source } from "../config/schema.ts";
 import type { InboundEvent } from "../core/inbound-event.ts";
+import type { Intent } from "../core/intent.ts";
 import { readBodyWithLimit } from "../core/read-body.ts";
 import { verifiers } from "../core/verify/index.ts";
 import type { Scheme, Secret } from "../core/verify/types.ts";
@@ -74,18 +75,18 @@ export function parseBody<S extends z.ZodType>(bytes: Uint8Array, schema: S): St
 export async function recordEvents(
   env: Env,
   source: Source,
-  events: readonly InboundEvent[],
+  items: readonly { event: InboundEvent; intent?: Intent }[],
 ): Promise<Step<RecordResult[]>> {
   const retentionMs = retentionOf(source);
   try {
     const results = await Promise.all(
-      events.map((event) =>
-        env.SESSIONS.getByName(event.sessionKey).record({ event, retentionMs, workflowId: source.workflow }),
+      items.map(({ event, intent }) =>
+        env.SESSIONS.getByName(event.sessionKey).record({ event, retentionMs, intent }),
       ),
     );
     return { ok: true, value: results };
   } catch (err) {
-    console.error(`recording ${events.length} delivery(ies) for source failed: ${(err as Error).message}`);
+    console.error(`recording ${items.length} delivery(ies) for source failed: ${(err as Error).message}`);
     return { ok: false, response: problem("not_recorded") };
   }
 }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { normalizeTelegram, TelegramUpdate } from "../core/inbound/telegram.ts";
 import { type AppEnv, findSource } from "./context.ts";
+import { chatIntent } from "./intent.ts";
 import { acknowledge, parseBody, readVerified, recordEvents } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
@@ -14,7 +15,8 @@ export const telegram = new Hono<AppEnv>().post("/:bot", async (c) => {
   const update = parseBody(body.value, TelegramUpdate);
   if (!update.ok) return update.response;
   const event = normalizeTelegram(name, update.value, new Date().toISOString());
-  const recorded = await recordEvents(c.env, source, [event]);
+  const intent = chatIntent(c.get("config"), name, source, event);
+  const recorded = await recordEvents(c.env, source, [{ event, intent }]);
   if (!recorded.ok) return recorded.response;
   return acknowledge(recorded.value[0] as (typeof recorded.value)[0]);
 });

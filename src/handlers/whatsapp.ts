@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { normalizeWhatsApp, WhatsAppWebhook } from "../core/inbound/whatsapp.ts";
 import { checkMetaHandshake } from "../core/verify/meta.ts";
 import { type AppEnv, findSource } from "./context.ts";
+import { chatIntent } from "./intent.ts";
 import { parseBody, readVerified, recordEvents, secretsFrom } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
@@ -40,7 +41,12 @@ export const whatsapp = new Hono<AppEnv>()
         path: normalized.path,
       });
     }
-    const recorded = await recordEvents(c.env, source, normalized.events);
+    const config = c.get("config");
+    const items = normalized.events.map((event) => ({
+      event,
+      intent: chatIntent(config, name, source, event),
+    }));
+    const recorded = await recordEvents(c.env, source, items);
     if (!recorded.ok) return recorded.response;
     const deliveries = recorded.value.map((r) => ({
       deliveryKey: r.deliveryKey,

@@ -11,6 +11,10 @@ export const StepMessage = z.object({
   resolved: ResolvedStepSchema,
   deadlineMs: z.number(),
   enqueuedAt: z.number(),
+  /** Messages steered into the run while it was busy; appended to an llm step's messages. */
+  extraMessages: z.array(z.object({ role: z.literal("user"), content: z.string() })).optional(),
+  /** Stream this llm step into the chat it answers (edits as tokens arrive). */
+  streamTo: z.object({ source: z.string(), target: z.string() }).optional(),
 });
 export type StepMessage = z.infer<typeof StepMessage>;
 
@@ -22,8 +26,8 @@ export const EventEnvelope = z.object({
   v: z.literal(1),
   id: z.string(),
   type: z.string(),
-  runId: z.string(),
-  workflowId: z.string(),
+  runId: z.string().nullable(),
+  workflowId: z.string().nullable(),
   source: z.string().nullable(),
   deliveryKey: z.string().nullable(),
   at: z.number(),

@@ -7,6 +7,12 @@ export const runs = sqliteTable("run", {
   /** Where the run came from, if a delivery started it. */
   source: text("source"),
   deliveryKey: text("delivery_key"),
+  /** The conversation to answer in (chat channels), and the session that owns the run. */
+  channel: text("channel"),
+  chatId: text("chat_id"),
+  sessionKey: text("session_key"),
+  /** Who started it (the only one allowed to press approval buttons unless a step says otherwise). */
+  senderId: text("sender_id"),
   status: text("status").notNull(),
   state: text("state").notNull(),
   createdAt: integer("created_at").notNull(),
@@ -44,10 +50,19 @@ export const attempts = sqliteTable("attempts", {
 /** Effects committed with the transition that produced them; sent after commit, deleted once sent. */
 export const outbox = sqliteTable("outbox", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  kind: text("kind", { enum: ["step", "event", "reply"] }).notNull(),
+  kind: text("kind", { enum: ["step", "event", "reply", "approval", "notify"] }).notNull(),
   payload: text("payload").notNull(),
   createdAt: integer("created_at").notNull(),
   attempts: integer("attempts").notNull().default(0),
+});
+
+/** Messages steered into the run (onBusy: steer); the next llm step appends them to its messages. */
+export const steered = sqliteTable("steered", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  text: text("text").notNull(),
+  receivedAt: integer("received_at").notNull(),
+  /** The attempt whose messages included it; null until an llm step picks it up. */
+  usedBy: text("used_by"),
 });
 
 /** Pending engine timers (delay, retry backoff, wait deadline, step timeout); the alarm fires the earliest. */

@@ -26,7 +26,7 @@ export const deliveries = sqliteTable(
  */
 export const outbox = sqliteTable("outbox", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  kind: text("kind", { enum: ["index", "start"] })
+  kind: text("kind", { enum: ["index", "intent"] })
     .notNull()
     .default("index"),
   payload: text("payload").notNull(),
@@ -35,3 +35,36 @@ export const outbox = sqliteTable("outbox", {
 });
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
+
+/** The chat session: at most one active run, plus what waits behind it. One row (id = 1). */
+export const sessionState = sqliteTable("session_state", {
+  id: integer("id").primaryKey(),
+  activeRunId: text("active_run_id"),
+  activeSince: integer("active_since"),
+  /** An open collect window: when it closes at the latest, and when it closes if nothing else arrives. */
+  collectUntil: integer("collect_until"),
+  collectHardUntil: integer("collect_hard_until"),
+});
+
+/**
+ * Accepted messages waiting for the session: `queue` (FIFO behind the active run) or `collect` (the open
+ * collect window). Each names its delivery and the rule that matched it.
+ */
+export const pending = sqliteTable("pending", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind", { enum: ["queue", "collect"] }).notNull(),
+  deliveryKey: text("delivery_key").notNull(),
+  intent: text("intent").notNull(),
+  at: integer("at").notNull(),
+});
+
+/** Approval buttons sent to the chat; a press resumes the run if the presser is allowed. */
+export const approvals = sqliteTable("approvals", {
+  token: text("token").primaryKey(),
+  runId: text("run_id").notNull(),
+  waitId: text("wait_id").notNull(),
+  stepId: text("step_id").notNull(),
+  allowed: text("allowed").notNull(),
+  createdAt: integer("created_at").notNull(),
+  answeredAt: integer("answered_at"),
+});

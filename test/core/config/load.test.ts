@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatIssues, loadConfig, mergeLayers } from "../../../src/config/load.ts";
-import { retentionOf } from "../../../src/config/schema.ts";
+import { retentionOf, WhatsAppSource } from "../../../src/config/schema.ts";
 import { formatDuration, parseDuration } from "../../../src/core/duration.ts";
 
 const base = {
@@ -33,7 +33,7 @@ describe("config loading", () => {
     expect(retentionOf(bot)).toBeGreaterThanOrEqual(24 * 3_600_000);
     expect(retentionOf(orders)).toBeGreaterThanOrEqual(3 * 86_400_000);
     expect(
-      retentionOf({ channel: "whatsapp", appSecretEnv: ["A"], verifyTokenEnv: ["B"] }),
+      retentionOf(WhatsAppSource.parse({ channel: "whatsapp", appSecretEnv: "A", verifyTokenEnv: "B" })),
     ).toBeGreaterThanOrEqual(7 * 86_400_000);
   });
 
