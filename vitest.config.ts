@@ -44,6 +44,8 @@ export default defineConfig({
                 OPENAI_BASE_URL: `${inject<string>("fakeOpenAiUrl")}/v1`,
                 OPENAI_API_KEY: "sk-test-fake-openai-key",
                 OLLAMA_BASE_URL: inject<string>("fakeOllamaUrl"),
+                TELEGRAM_API_ROOT: inject<string>("fakeTelegramUrl"),
+                WHATSAPP_GRAPH_BASE_URL: inject<string>("fakeGraphUrl"),
               },
             },
           })),

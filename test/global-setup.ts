@@ -1,7 +1,9 @@
 import type { TestProject } from "vitest/node";
 import { startEchoHttp } from "./servers/echo-http.ts";
+import { startFakeGraph } from "./servers/fake-graph.ts";
 import { startFakeOllama } from "./servers/fake-ollama.ts";
 import { startFakeOpenAi } from "./servers/fake-openai.ts";
+import { startFakeTelegram } from "./servers/fake-telegram.ts";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -11,6 +13,10 @@ declare module "vitest" {
     fakeOllamaUrl: string;
     /** Base URL of the echo HTTP server for `http` step tests. */
     echoHttpUrl: string;
+    /** Fake Telegram Bot API root (`/bot<token>/<method>`); calls readable at `/__calls`. */
+    fakeTelegramUrl: string;
+    /** Fake WhatsApp Graph API base URL; calls readable at `/__calls`. */
+    fakeGraphUrl: string;
   }
 }
 
@@ -20,11 +26,19 @@ declare module "vitest" {
  * servers saw over HTTP, since they cannot share memory with this process.
  */
 export default async function setup(project: TestProject) {
-  const servers = await Promise.all([startFakeOpenAi(), startFakeOllama(), startEchoHttp()]);
-  const [openai, ollama, echo] = servers;
+  const [openai, ollama, echo, telegram, graph] = await Promise.all([
+    startFakeOpenAi(),
+    startFakeOllama(),
+    startEchoHttp(),
+    startFakeTelegram(),
+    startFakeGraph(),
+  ]);
+  const servers = [openai, ollama, echo, telegram, graph];
   project.provide("fakeOpenAiUrl", openai.url);
   project.provide("fakeOllamaUrl", ollama.url);
   project.provide("echoHttpUrl", echo.url);
+  project.provide("fakeTelegramUrl", telegram.url);
+  project.provide("fakeGraphUrl", graph.url);
   return async () => {
     await Promise.all(servers.map((server) => server.close()));
   };

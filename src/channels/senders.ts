@@ -33,7 +33,8 @@ export function chatSenderFor(
       console.warn(`telegram replies are off: set ${source.botTokenEnv ?? "botTokenEnv"} to the bot token`);
       return undefined;
     }
-    return { sender: createTelegramSender({ token, apiRoot: source.apiRoot }), chatId: target };
+    const apiRoot = secret(env, source.apiRootEnv) ?? source.apiRoot;
+    return { sender: createTelegramSender({ token, apiRoot }), chatId: target };
   }
   if (source.channel === "whatsapp") {
     const accessToken = secret(env, source.accessTokenEnv);
@@ -47,7 +48,8 @@ export function chatSenderFor(
       sender: createWhatsAppSender({
         accessToken,
         phoneNumberId,
-        baseUrl: source.graphBaseUrl,
+        baseUrl: secret(env, source.graphBaseUrlEnv) ?? source.graphBaseUrl,
+        accessTokenEnv: source.accessTokenEnv,
         version: source.graphVersion,
       }),
       chatId: to,

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { bundleConfig, CliError } from "./load.ts";
 import { sign } from "./sign.ts";
 import { start } from "./start.ts";
+import { TELEGRAM_USAGE, telegramCommand } from "./telegram.ts";
 
 const USAGE = `Usage: npm run hookline -- <command> [options]
 
@@ -11,6 +12,7 @@ Commands:
        [--id <delivery id>] [--format curl|headers|json] [--url http://127.0.0.1:8787] [--env <HOOKLINE_ENV>]
   bundle-config                           Validate hookline.yaml + config/*.yaml and bundle them for the Worker
   start                                   What \`npm start\` runs: dev secrets, bundle, wrangler dev, a signed curl
+${TELEGRAM_USAGE}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -53,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "start":
       return start(root, rest);
+    case "telegram":
+      return telegramCommand(root, rest);
     case undefined:
     case "help":
     case "--help":

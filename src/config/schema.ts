@@ -64,6 +64,8 @@ export const TelegramSource = z.strictObject({
   botTokenEnv: EnvName.optional(),
   /** Bot API root; tests and self-hosted Bot API servers change it. */
   apiRoot: z.url().default("https://api.telegram.org"),
+  /** An env var that, when set, overrides `apiRoot` (per environment, e.g. a local fake in tests). */
+  apiRootEnv: EnvName.optional(),
   /** The bot's @username, so "/ask@MyBot" matches in groups. */
   botUsername: z.string().optional(),
   chat: Chat,
@@ -80,6 +82,8 @@ export const WhatsAppSource = z.strictObject({
   accessTokenEnv: EnvName.optional(),
   /** Graph API base URL and version; tests point the base URL at a local server. */
   graphBaseUrl: z.url().default("https://graph.facebook.com"),
+  /** An env var that, when set, overrides `graphBaseUrl`. */
+  graphBaseUrlEnv: EnvName.optional(),
   graphVersion: z
     .string()
     .regex(/^v\d+\.\d+$/)

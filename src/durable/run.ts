@@ -74,6 +74,9 @@ export class RunObject extends DurableObject<Env> {
   private chat: ChatOrigin | undefined;
   private readonly watchers = new Map<string, Set<(r: WatchResult) => void>>();
   private flushing: Promise<void> | undefined;
+  private flushDirty = false;
+  private replying: Promise<void> | undefined;
+  private repliesDirty = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -442,11 +445,20 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** Sends committed STEPS messages, events and replies. Single-flight; on failure the alarm retries with backoff. */
+  /**
+   * Sends committed STEPS messages and events (awaited: the next step must not wait), then starts the
+   * chat/callback deliveries in the background. Those may call back into the session that is calling us
+   * (a run-finished notice during its cancel), so awaiting them here would deadlock the two objects.
+   * Single-flight with a dirty flag: rows committed while a send is in flight go out in the same flight.
+   */
   private flushOutbox(): Promise<void> {
+    this.flushDirty = true;
     this.flushing ??= (async () => {
       try {
-        await this.sendQueued();
-        await this.sendReplies();
+        while (this.flushDirty) {
+          this.flushDirty = false;
+          await this.sendQueued();
+        }
       } catch (err) {
         const first = pendingOutbox(this.db, 1)[0];
         const tries = (first?.attempts ?? 0) + 1;
@@ -456,7 +468,27 @@ export class RunObject extends DurableObject<Env> {
         this.flushing = undefined;
       }
     })();
+    this.kickReplies();
     return this.flushing;
+  }
+
+  private kickReplies(): void {
+    this.repliesDirty = true;
+    if (this.replying) return;
+    this.replying = (async () => {
+      try {
+        while (this.repliesDirty) {
+          this.repliesDirty = false;
+          await this.sendReplies();
+        }
+      } catch (err) {
+        console.warn(`run reply delivery failed: ${(err as Error).message}`);
+      } finally {
+        this.replying = undefined;
+        await this.armAlarm();
+      }
+    })();
+    this.ctx.waitUntil(this.replying);
   }
 
   private async sendQueued(): Promise<void> {

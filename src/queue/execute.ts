@@ -1,9 +1,12 @@
+import { chatSenderFor } from "../channels/senders.ts";
+import { createStreamingReply } from "../channels/telegram-stream.ts";
 import { configFor } from "../config/runtime.ts";
 import type { ResolvedStep } from "../engine/effects.ts";
 import type { Json } from "../engine/json.ts";
 import type { Env } from "../env.ts";
 import { executeHttpStep } from "../steps/http.ts";
 import { executeLlmStep } from "../steps/llm.ts";
+import type { StepMessage } from "./messages.ts";
 
 export interface StepResult {
   output: Json;
@@ -12,19 +15,49 @@ export interface StepResult {
   model?: string;
 }
 
+export interface ExecuteContext {
+  env: Env;
+  signal: AbortSignal;
+  /** Messages steered into the run while it was busy (appended to an llm step's messages). */
+  extraMessages?: StepMessage["extraMessages"];
+  /** Stream an llm step's text into this chat as it arrives. */
+  streamTo?: StepMessage["streamTo"];
+}
+
+/** Chat edits are throttled to about one a second per chat (Telegram's limit for a chat). */
+const STREAM_EDIT_INTERVAL_MS = 1_000;
+
 /**
  * Runs one resolved I/O step. The signal is wired here for every kind, so no workflow author has to
  * remember it: cancel and the step deadline both abort the outbound call.
  */
-export async function executeStep(
-  step: ResolvedStep,
-  ctx: { env: Env; signal: AbortSignal },
-): Promise<StepResult> {
+export async function executeStep(step: ResolvedStep, ctx: ExecuteContext): Promise<StepResult> {
+  const config = configFor(ctx.env.HOOKLINE_ENV);
   if (step.kind === "llm") {
-    const r = await executeLlmStep(step, { env: ctx.env, fetch, signal: ctx.signal });
-    return { output: r.output, usage: r.usage, provider: r.provider, model: r.model };
+    const source = ctx.streamTo ? config.sources[ctx.streamTo.source] : undefined;
+    const chat = source && ctx.streamTo ? chatSenderFor(ctx.env, source, ctx.streamTo.target) : undefined;
+    const reply = chat
+      ? createStreamingReply(chat.sender, chat.chatId, {
+          minIntervalMs: STREAM_EDIT_INTERVAL_MS,
+          onError: (err) => console.warn(`streaming edit failed: ${(err as Error).message}`),
+        })
+      : undefined;
+    try {
+      const r = await executeLlmStep(step, {
+        env: ctx.env,
+        fetch,
+        signal: ctx.signal,
+        extraMessages: ctx.extraMessages,
+        onDelta: reply ? (textSoFar) => reply.update(textSoFar) : undefined,
+      });
+      await reply?.finish(r.output.text);
+      return { output: r.output, usage: r.usage, provider: r.provider, model: r.model };
+    } catch (err) {
+      // Cancelled or failed mid-stream: no more edits; the chat keeps what it was shown.
+      await reply?.stop().catch(() => undefined);
+      throw err;
+    }
   }
-  const allowHosts = configFor(ctx.env.HOOKLINE_ENV).http.allowHosts;
-  const r = await executeHttpStep(step, { fetch, signal: ctx.signal, allowHosts });
+  const r = await executeHttpStep(step, { fetch, signal: ctx.signal, allowHosts: config.http.allowHosts });
   return { output: r.output };
 }

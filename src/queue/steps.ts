@@ -63,7 +63,12 @@ export async function handleStepMessage(msg: Message<unknown>, env: Env): Promis
     const startedAt = Date.now();
     let report: StepReport;
     try {
-      const result = await executeStep(m.resolved, { env, signal });
+      const result = await executeStep(m.resolved, {
+        env,
+        signal,
+        extraMessages: m.extraMessages,
+        streamTo: m.streamTo,
+      });
       report = { ok: true, ...result, startedAt, finishedAt: Date.now() };
     } catch (err) {
       report = {

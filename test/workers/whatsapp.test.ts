@@ -64,8 +64,9 @@ describe("POST /webhooks/whatsapp/:app", () => {
       messages: 2,
       statuses: 1,
       deliveries: [
-        { deliveryKey: `demo-wa:${a}`, status: "accepted" },
-        { deliveryKey: `demo-wa:${b}`, status: "accepted" },
+        { deliveryKey: `demo-wa:${a}`, status: "accepted", runId: expect.stringMatching(/^run_/) },
+        { deliveryKey: `demo-wa:${b}`, status: "accepted", runId: expect.stringMatching(/^run_/) },
+        // A status is recorded but starts nothing, so it names no run.
         { deliveryKey: `demo-wa:status:${s}:delivered`, status: "recorded" },
       ],
     });
