@@ -1,23 +1,44 @@
 import type { HooklineConfig, Source } from "../config/schema.ts";
 import type { InboundEvent } from "../core/inbound-event.ts";
-import type { Intent } from "../core/intent.ts";
-import { commandOf, matchTrigger, wordCommandOf } from "../core/triggers/index.ts";
+import type { Intent, RunIntent } from "../core/intent.ts";
+import {
+  commandOf,
+  matchTrigger,
+  type ReactionMatch,
+  type ReactionSkip,
+  wordCommandOf,
+} from "../core/triggers/index.ts";
 
 type ChatSource = Extract<Source, { channel: "telegram" | "whatsapp" }>;
 
-/** A generic delivery starts its source's workflow at once, if it has one (no sessions, no onBusy). */
-export function genericIntent(sourceName: string, source: Source): Intent | undefined {
-  if (!source.workflow) return undefined;
+/** A chat message's intent, plus the trigger decision to record (reaction.match / reaction.skip). */
+export interface ChatDecision {
+  intent: Intent;
+  decision?: ReactionMatch | ReactionSkip;
+}
+
+function runIntent(
+  ruleId: string,
+  workflowId: string,
+  exclusive: boolean,
+  extra: Partial<RunIntent> = {},
+): RunIntent {
   return {
     type: "run",
-    ruleId: `source:${sourceName}`,
-    workflowId: source.workflow,
-    exclusive: false,
+    ruleId,
+    workflowId,
+    exclusive,
     onBusy: "queue",
     maxDepth: 10,
     collectMs: 1_500,
     maxDelayMs: 5_000,
+    ...extra,
   };
+}
+
+/** A generic delivery starts its source's workflow at once, if it has one (no sessions, no onBusy). */
+export function genericIntent(sourceName: string, source: Source): Intent | undefined {
+  return source.workflow ? runIntent(`source:${sourceName}`, source.workflow, false) : undefined;
 }
 
 function buttonData(event: InboundEvent): { data: string; callbackId?: string } | undefined {
@@ -31,65 +52,78 @@ function buttonData(event: InboundEvent): { data: string; callbackId?: string } 
   return id?.startsWith("hl:") ? { data: id } : undefined;
 }
 
+function commandIntent(source: ChatSource, event: InboundEvent): Intent | undefined {
+  if (source.channel === "telegram") {
+    const command = commandOf(event.text, { botUsername: source.botUsername })?.name;
+    if (command === "stop" || command === "status") return { type: "command", command };
+    if (command === "start" || command === "help") return { type: "command", command: "help" };
+    return undefined;
+  }
+  const text = (event.text ?? "").trim().toLowerCase();
+  if (source.chat.stopWords.includes(text)) return { type: "command", command: "stop" };
+  if (source.chat.statusWords.includes(text)) return { type: "command", command: "status" };
+  if (wordCommandOf(event.text)?.name === "help" && text === "help")
+    return { type: "command", command: "help" };
+  return undefined;
+}
+
 /**
  * What a chat message asks for, in order: an approval button press, a command (/stop, /status,
- * /start, /help, or WhatsApp's words), a trigger rule, the source's own `workflow`, or nothing.
+ * /start, /help, or WhatsApp's words), a trigger rule, the source's own `workflow`, or nothing (acked and
+ * recorded as skipped, never an error toward the sender).
  */
 export function chatIntent(
   config: HooklineConfig,
   sourceName: string,
   source: ChatSource,
   event: InboundEvent,
-): Intent {
-  if (event.kind === "status") return { type: "skip", reason: "not_a_message" };
+): ChatDecision {
+  if (event.kind === "status") return { intent: { type: "skip", reason: "not_a_message" } };
   const button = buttonData(event);
-  if (button) return { type: "button", ...button };
+  if (button) return { intent: { type: "button", ...button } };
   const payload = event.payload as { edited_message?: unknown };
   if (source.channel === "telegram" && payload?.edited_message && !source.chat.editedMessages) {
-    return { type: "skip", reason: "edited_message" };
+    return { intent: { type: "skip", reason: "edited_message" } };
   }
-  if (source.channel === "telegram") {
-    const command = commandOf(event.text, { botUsername: source.botUsername })?.name;
-    if (command === "stop" || command === "status") return { type: "command", command };
-    if (command === "start" || command === "help") return { type: "command", command: "help" };
-  } else {
-    const word = wordCommandOf(event.text)?.name;
-    const text = (event.text ?? "").trim().toLowerCase();
-    if (source.chat.stopWords.includes(text)) return { type: "command", command: "stop" };
-    if (source.chat.statusWords.includes(text)) return { type: "command", command: "status" };
-    if (word === "help" && text === "help") return { type: "command", command: "help" };
-  }
+  const command = commandIntent(source, event);
+  if (command) return { intent: command };
+  const botUsername = source.channel === "telegram" ? source.botUsername : undefined;
   const matched =
-    config.triggers.length > 0
-      ? matchTrigger(config.triggers, event, {
-          botUsername: source.channel === "telegram" ? source.botUsername : undefined,
-        })
-      : undefined;
+    config.triggers.length > 0 ? matchTrigger(config.triggers, event, { botUsername }) : undefined;
   if (matched?.matched) {
     const { rule } = matched;
-    return {
-      type: "run",
-      ruleId: rule.id,
-      workflowId: rule.workflow,
+    const intent = runIntent(rule.id, rule.workflow, true, {
       input: rule.input === undefined ? undefined : matched.input,
-      exclusive: true,
       onBusy: rule.onBusy,
       maxDepth: rule.queue?.maxDepth ?? 10,
       collectMs: rule.collect?.collectMs ?? 1_500,
       maxDelayMs: rule.collect?.maxDelayMs ?? rule.collect?.collectMs ?? 5_000,
-    };
+    });
+    return { intent, decision: matched.decision };
   }
+  const sender = event.sender?.id ?? null;
   if (source.workflow) {
+    const ruleId = `source:${sourceName}`;
     return {
-      type: "run",
-      ruleId: `source:${sourceName}`,
-      workflowId: source.workflow,
-      exclusive: true,
-      onBusy: "queue",
-      maxDepth: 10,
-      collectMs: 1_500,
-      maxDelayMs: 5_000,
+      intent: runIntent(ruleId, source.workflow, true),
+      decision: {
+        event: "reaction.match",
+        data: {
+          rule: ruleId,
+          channel: event.channel,
+          source: sourceName,
+          sender,
+          filters: "source workflow",
+        },
+      },
     };
   }
-  return { type: "skip", reason: matched ? matched.decision.data.reason : "no_rule" };
+  const skip: ReactionSkip =
+    matched && !matched.matched
+      ? matched.decision
+      : {
+          event: "reaction.skip",
+          data: { reason: "no_rule", candidates: 0, channel: event.channel, source: sourceName, sender },
+        };
+  return { intent: { type: "skip", reason: skip.data.reason }, decision: skip };
 }

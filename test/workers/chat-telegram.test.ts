@@ -105,6 +105,29 @@ describe("Telegram end to end (fake Bot API on 127.0.0.1)", { timeout: 20_000 },
     expect((await waitForStatus(ack.runId as string, ["completed"])).status).toBe("completed");
   });
 
+  it("rejects through the Reject button", async () => {
+    const chat = uniqueChat();
+    const ack = await sendTelegram(chat, "/approve please");
+    await vi.waitFor(async () => expect(await botCalls(chat, "sendMessage")).toHaveLength(1), {
+      timeout: 5_000,
+    });
+    const [prompt] = await botCalls(chat, "sendMessage");
+    const keyboard = (
+      prompt?.body.reply_markup as { inline_keyboard: { callback_data: string }[][] }
+    ).inline_keyboard.flat();
+    await sendTelegram(chat, "", { callback: { data: keyboard[1]?.callback_data as string } });
+    expect((await waitForTexts(chat, 2))[1]).toBe("approved=false");
+    await waitForStatus(ack.runId as string, ["completed"]);
+  });
+
+  it("takes the timeout path when nobody answers, and the chat is told", async () => {
+    const chat = uniqueChat();
+    const ack = await sendTelegram(chat, "/hurry");
+    const texts = await waitForTexts(chat, 3);
+    expect(texts.slice(1)).toEqual(expect.arrayContaining(["No answer in time.", "no answer"]));
+    await waitForStatus(ack.runId as string, ["completed"]);
+  });
+
   it("answers /status and /help", async () => {
     const chat = uniqueChat();
     await sendTelegram(chat, "/help");
