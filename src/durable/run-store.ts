@@ -1,9 +1,19 @@
 import { asc, eq, inArray, isNull, min, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
-import { attempts, outbox, type RunRow, runs, steered, timers } from "../db/durable/run-schema.ts";
+import type { z } from "zod";
+import {
+  type AttemptRow,
+  attempts,
+  outbox,
+  type RunRow,
+  runs,
+  steered,
+  timers,
+} from "../db/durable/run-schema.ts";
 import type { Effect } from "../engine/effects.ts";
+import { costOf, type PriceTable } from "../engine/governor.ts";
 import type { RunState } from "../engine/state.ts";
-import type { EventEnvelope, StepMessage } from "../queue/messages.ts";
+import type { EventEnvelope, StepMessage, StepReport } from "../queue/messages.ts";
 
 export type RunDb = DrizzleSqliteDODatabase<Record<string, never>>;
 
@@ -209,4 +219,36 @@ export function pendingOutbox(
     .orderBy(asc(outbox.id))
     .limit(limit)
     .all();
+}
+
+/** Writes one attempt's result into its trace row (timings, provider, tokens, tokens/s, cost, error). */
+export function recordAttempt(
+  db: RunDb,
+  row: AttemptRow,
+  r: z.infer<typeof StepReport>,
+  opts: { status: AttemptRow["status"]; prices?: PriceTable },
+): void {
+  const latencyMs = r.finishedAt - r.startedAt;
+  const tokens = r.ok ? (r.usage?.outputTokens ?? 0) : 0;
+  const full = opts.prices !== undefined;
+  db.update(attempts)
+    .set({
+      status: opts.status,
+      startedAt: row.startedAt ?? r.startedAt,
+      finishedAt: r.finishedAt,
+      latencyMs,
+      error: r.ok ? null : r.error.message,
+      ...(full
+        ? {
+            provider: r.ok ? (r.provider ?? null) : null,
+            model: r.ok ? (r.model ?? row.model) : row.model,
+            inputTokens: r.ok ? (r.usage?.inputTokens ?? null) : null,
+            outputTokens: r.ok ? (r.usage?.outputTokens ?? null) : null,
+            tokensPerSec: r.ok && tokens > 0 && latencyMs > 0 ? (tokens * 1000) / latencyMs : null,
+            costUsd: r.ok && r.usage && opts.prices ? costOf(row.model, r.usage, opts.prices) : null,
+          }
+        : {}),
+    })
+    .where(eq(attempts.attemptId, row.attemptId))
+    .run();
 }

@@ -4,9 +4,7 @@ import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
 import migrations from "../../migrations/durable/run/migrations.js";
-import { sendToChat } from "../channels/senders.ts";
 import { configFor } from "../config/runtime.ts";
-import type { Source } from "../config/schema.ts";
 import { attempts, outbox, type RunRow, runs, steered, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
@@ -15,7 +13,8 @@ import { costOf, PriceTableSchema } from "../engine/governor.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
 import type { Env } from "../env.ts";
 import { StepReport } from "../queue/messages.ts";
-import { sendCallbackReply } from "./run-reply.ts";
+import { CancelArgs, chatOriginOf, modelCallData, StartArgs, type WatchResult } from "./run-args.ts";
+import { OutboxPump, sendDeliveries, sendQueuedOutbox } from "./run-outbox.ts";
 import {
   type ChatOrigin,
   dueTimers,
@@ -24,39 +23,15 @@ import {
   nextWake,
   pendingOutbox,
   persistTransition,
-  type ReplyMessage,
   type RunDb,
   type RunIdentity,
+  recordAttempt,
 } from "./run-store.ts";
 import { buildTrace, type RunTrace } from "./run-trace.ts";
 
-export const StartArgs = z.object({
-  runId: z.string().min(1),
-  workflowId: z.string().min(1),
-  workflow: z.unknown(),
-  input: z.json().default(null),
-  event: z.json().default(null),
-  prices: PriceTableSchema.default({}),
-  origin: z
-    .object({
-      source: z.string(),
-      deliveryKey: z.string(),
-      sessionKey: z.string().optional(),
-      channel: z.string().optional(),
-      chatId: z.string().nullable().optional(),
-      senderId: z.string().nullable().optional(),
-    })
-    .nullable()
-    .default(null),
-});
-export type StartArgs = z.input<typeof StartArgs>;
+export { StartArgs };
 
-const CancelArgs = z.object({ source: z.string().min(1).max(200), requestedAt: z.number() });
-const OUTBOX_BATCH = 100; // Queue sendBatch takes at most 100 messages.
 const MAX_OUTBOX_BACKOFF_MS = 60_000;
-const MAX_REPLY_TRIES = 8;
-
-type WatchResult = "cancelled" | "abandoned" | "done";
 
 /**
  * One per run. Holds the run's state machine and asks the pure engine what to do next: every transition
@@ -73,14 +48,32 @@ export class RunObject extends DurableObject<Env> {
   private who: RunIdentity | undefined;
   private chat: ChatOrigin | undefined;
   private readonly watchers = new Map<string, Set<(r: WatchResult) => void>>();
-  private flushing: Promise<void> | undefined;
-  private flushDirty = false;
-  private replying: Promise<void> | undefined;
-  private repliesDirty = false;
+  private readonly pump: OutboxPump;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = drizzle(ctx.storage);
+    this.pump = new OutboxPump({
+      sendQueued: () => sendQueuedOutbox(this.db, this.env),
+      sendDeliveries: () =>
+        this.who
+          ? sendDeliveries({
+              db: this.db,
+              env: this.env,
+              storage: ctx.storage,
+              who: this.who,
+              chat: this.chat,
+            })
+          : Promise.resolve(),
+      onQueuedError: (err) => {
+        const first = pendingOutbox(this.db, 1)[0];
+        const tries = (first?.attempts ?? 0) + 1;
+        this.db.update(outbox).set({ attempts: tries }).run();
+        console.warn(`run outbox send failed (try ${tries}): ${(err as Error).message}`);
+      },
+      afterDeliveries: () => this.armAlarm(),
+      waitUntil: (p) => ctx.waitUntil(p),
+    });
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
       const row = loadRun(this.db);
@@ -209,17 +202,7 @@ export class RunObject extends DurableObject<Env> {
     if (row && outstanding && this.state && FINISHED.includes(this.state.status)) {
       // A late result after the run ended (typically the aborted attempt of a cancelled run): not applied,
       // but its real timings go into the trace, which is how abort latency is observed.
-      this.db
-        .update(attempts)
-        .set({
-          status: "cancelled",
-          startedAt: row.startedAt ?? r.startedAt,
-          finishedAt: r.finishedAt,
-          latencyMs: r.finishedAt - r.startedAt,
-          error: r.ok ? null : r.error.message,
-        })
-        .where(eq(attempts.attemptId, attemptId))
-        .run();
+      recordAttempt(this.db, row, r, { status: "cancelled" });
     }
     if (!this.state || !row || !outstanding || FINISHED.includes(this.state.status)) {
       this.db
@@ -242,28 +225,20 @@ export class RunObject extends DurableObject<Env> {
           now,
         }
       : { type: "stepFailed", stepId, attempt: row.attempt, attemptId, error: r.error, now };
-    const latencyMs = r.finishedAt - r.startedAt;
-    const tokens = r.ok ? (r.usage?.outputTokens ?? 0) : 0;
     const effects = this.transition(event, now, () => {
-      this.db
-        .update(attempts)
-        .set({
-          status: r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed",
-          startedAt: row.startedAt ?? r.startedAt,
-          finishedAt: r.finishedAt,
-          latencyMs,
-          provider: r.ok ? (r.provider ?? null) : null,
-          model: r.ok ? (r.model ?? row.model) : row.model,
-          inputTokens: r.ok ? (r.usage?.inputTokens ?? null) : null,
-          outputTokens: r.ok ? (r.usage?.outputTokens ?? null) : null,
-          tokensPerSec: r.ok && tokens > 0 && latencyMs > 0 ? (tokens * 1000) / latencyMs : null,
-          costUsd: r.ok && r.usage && this.state ? costOf(row.model, r.usage, this.state.prices) : null,
-          error: r.ok ? null : r.error.message,
-        })
-        .where(eq(attempts.attemptId, attemptId))
-        .run();
+      const prices = this.state?.prices ?? {};
+      recordAttempt(this.db, row, r, {
+        status: r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed",
+        prices,
+      });
       if (r.ok && this.who && row.kind === "llm") {
-        insertEvent(this.db, this.who, "model.call", modelCallData(row.kind, r, latencyMs), now);
+        insertEvent(
+          this.db,
+          this.who,
+          "model.call",
+          modelCallData(row.kind, r, r.finishedAt - r.startedAt),
+          now,
+        );
       }
     });
     this.resolveWatchers(attemptId, "done");
@@ -444,133 +419,9 @@ export class RunObject extends DurableObject<Env> {
     for (const resolve of set) resolve(result);
   }
 
-  /** Sends committed STEPS messages, events and replies. Single-flight; on failure the alarm retries with backoff. */
-  /**
-   * Sends committed STEPS messages and events (awaited: the next step must not wait), then starts the
-   * chat/callback deliveries in the background. Those may call back into the session that is calling us
-   * (a run-finished notice during its cancel), so awaiting them here would deadlock the two objects.
-   * Single-flight with a dirty flag: rows committed while a send is in flight go out in the same flight.
-   */
+  /** Sends committed effects: STEPS/EVENTS awaited, chat and callback deliveries in the background. */
   private flushOutbox(): Promise<void> {
-    this.flushDirty = true;
-    this.flushing ??= (async () => {
-      try {
-        while (this.flushDirty) {
-          this.flushDirty = false;
-          await this.sendQueued();
-        }
-      } catch (err) {
-        const first = pendingOutbox(this.db, 1)[0];
-        const tries = (first?.attempts ?? 0) + 1;
-        this.db.update(outbox).set({ attempts: tries }).run();
-        console.warn(`run outbox send failed (try ${tries}): ${(err as Error).message}`);
-      } finally {
-        this.flushing = undefined;
-      }
-    })();
-    this.kickReplies();
-    return this.flushing;
-  }
-
-  private kickReplies(): void {
-    this.repliesDirty = true;
-    if (this.replying) return;
-    this.replying = (async () => {
-      try {
-        while (this.repliesDirty) {
-          this.repliesDirty = false;
-          await this.sendReplies();
-        }
-      } catch (err) {
-        console.warn(`run reply delivery failed: ${(err as Error).message}`);
-      } finally {
-        this.replying = undefined;
-        await this.armAlarm();
-      }
-    })();
-    this.ctx.waitUntil(this.replying);
-  }
-
-  private async sendQueued(): Promise<void> {
-    for (;;) {
-      const rows = pendingOutbox(this.db, OUTBOX_BATCH, ["step", "event"]);
-      if (rows.length === 0) return;
-      const batch = (kind: string) =>
-        rows
-          .filter((r) => r.kind === kind)
-          .map((r) => ({ body: JSON.parse(r.payload), contentType: "json" as const }));
-      const steps = batch("step");
-      const events = batch("event");
-      if (steps.length > 0) await this.env.STEPS.sendBatch(steps);
-      if (events.length > 0) await this.env.EVENTS.sendBatch(events);
-      this.db
-        .delete(outbox)
-        .where(and(inArray(outbox.kind, ["step", "event"]), lte(outbox.id, rows.at(-1)?.id ?? 0)))
-        .run();
-    }
-  }
-
-  /**
-   * Replies (chat or signed callback), approval prompts and the session's "run finished" notice, one by one:
-   * a retriable failure stays for the alarm; after 8 tries it is dropped and recorded.
-   */
-  private async sendReplies(): Promise<void> {
-    const rows = pendingOutbox(this.db, OUTBOX_BATCH, ["reply", "approval", "notify"]);
-    if (rows.length === 0 || !this.who) return;
-    const config = configFor(this.env.HOOKLINE_ENV);
-    const source = this.who.source ? config.sources[this.who.source] : undefined;
-    for (const row of rows) {
-      const outcome = await this.deliver(row.kind, row.payload, source, config.http.allowHosts);
-      if (!outcome.ok && outcome.retriable && row.attempts < MAX_REPLY_TRIES) {
-        this.db
-          .update(outbox)
-          .set({ attempts: row.attempts + 1 })
-          .where(eq(outbox.id, row.id))
-          .run();
-        continue;
-      }
-      this.ctx.storage.transactionSync(() => {
-        this.db.delete(outbox).where(eq(outbox.id, row.id)).run();
-        if (!outcome.ok && this.who) {
-          insertEvent(this.db, this.who, `run.${row.kind}_failed`, { reason: outcome.reason }, Date.now());
-        }
-      });
-    }
-  }
-
-  private async deliver(
-    kind: string,
-    payload: string,
-    source: Source | undefined,
-    allowHosts: readonly string[],
-  ): Promise<{ ok: true } | { ok: false; retriable: boolean; reason: string }> {
-    const chat = this.chat;
-    try {
-      if (kind === "notify") {
-        if (chat && this.who) await this.env.SESSIONS.getByName(chat.sessionKey).runFinished(this.who.runId);
-        return { ok: true };
-      }
-      if (kind === "approval") {
-        if (!chat || !this.who) return { ok: false, retriable: false, reason: "no chat to ask" };
-        const a = JSON.parse(payload) as { waitId: string; stepId: string; prompt: string };
-        await this.env.SESSIONS.getByName(chat.sessionKey).requestApproval({
-          runId: this.who.runId,
-          ...a,
-          allowed: chat.senderId ? [chat.senderId] : [],
-          deliveryKey: this.who.deliveryKey ?? "",
-        });
-        return { ok: true };
-      }
-      const reply = JSON.parse(payload) as ReplyMessage;
-      if (chat && source) {
-        await sendToChat(this.env, source, chat.target, reply.text);
-        return { ok: true };
-      }
-      return await sendCallbackReply(this.env, source, reply, allowHosts);
-    } catch (err) {
-      const e = err as { retriable?: boolean; message?: string };
-      return { ok: false, retriable: e.retriable ?? true, reason: e.message ?? String(err) };
-    }
+    return this.pump.flush();
   }
 
   private async armAlarm(): Promise<void> {
@@ -582,27 +433,4 @@ export class RunObject extends DurableObject<Env> {
     if (at === undefined) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
   }
-}
-
-function modelCallData(
-  kind: string,
-  r: Extract<z.infer<typeof StepReport>, { ok: true }>,
-  latencyMs: number,
-) {
-  const out = r.usage?.outputTokens ?? 0;
-  return {
-    kind,
-    provider: r.provider ?? null,
-    model: r.model ?? null,
-    latency_ms: latencyMs,
-    input_tokens: r.usage?.inputTokens ?? 0,
-    output_tokens: out,
-    tokens_per_sec: latencyMs > 0 ? (out * 1000) / latencyMs : null,
-  };
-}
-
-function chatOriginOf(row: RunRow): ChatOrigin | undefined {
-  return row.sessionKey && row.chatId
-    ? { sessionKey: row.sessionKey, target: row.chatId, senderId: row.senderId }
-    : undefined;
 }

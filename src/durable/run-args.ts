@@ -1,0 +1,56 @@
+import { z } from "zod";
+import type { RunRow } from "../db/durable/run-schema.ts";
+import { PriceTableSchema } from "../engine/governor.ts";
+import type { StepReport } from "../queue/messages.ts";
+import type { ChatOrigin } from "./run-store.ts";
+
+/** RunObject RPC arguments (zod-checked at the object's boundary) and small helpers. */
+export const StartArgs = z.object({
+  runId: z.string().min(1),
+  workflowId: z.string().min(1),
+  workflow: z.unknown(),
+  input: z.json().default(null),
+  event: z.json().default(null),
+  prices: PriceTableSchema.default({}),
+  origin: z
+    .object({
+      source: z.string(),
+      deliveryKey: z.string(),
+      sessionKey: z.string().optional(),
+      channel: z.string().optional(),
+      chatId: z.string().nullable().optional(),
+      senderId: z.string().nullable().optional(),
+    })
+    .nullable()
+    .default(null),
+});
+export type StartArgs = z.input<typeof StartArgs>;
+
+export const CancelArgs = z.object({ source: z.string().min(1).max(200), requestedAt: z.number() });
+
+export type WatchResult = "cancelled" | "abandoned" | "done";
+
+/** The `model.call` event's data for one successful attempt. */
+export function modelCallData(
+  kind: string,
+  r: Extract<z.infer<typeof StepReport>, { ok: true }>,
+  latencyMs: number,
+) {
+  const out = r.usage?.outputTokens ?? 0;
+  return {
+    kind,
+    provider: r.provider ?? null,
+    model: r.model ?? null,
+    latency_ms: latencyMs,
+    input_tokens: r.usage?.inputTokens ?? 0,
+    output_tokens: out,
+    tokens_per_sec: latencyMs > 0 ? (out * 1000) / latencyMs : null,
+  };
+}
+
+/** Where a stored run answers, if it came from a chat. */
+export function chatOriginOf(row: RunRow): ChatOrigin | undefined {
+  return row.sessionKey && row.chatId
+    ? { sessionKey: row.sessionKey, target: row.chatId, senderId: row.senderId }
+    : undefined;
+}
