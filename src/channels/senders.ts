@@ -10,6 +10,8 @@ export interface ChatAction {
   typing?: boolean;
   /** Answer a button press (Telegram callback query) instead of sending text. */
   answerButton?: { id: string; text?: string };
+  /** Mark an inbound message read (WhatsApp), with the typing indicator if `typing` is also set. */
+  markRead?: string;
 }
 
 function secret(env: Env, name: string | undefined): string | undefined {
@@ -70,6 +72,12 @@ export async function sendToChat(
   if (!found) return;
   const { sender, chatId } = found;
   if (action.answerButton) return sender.answerButton?.(action.answerButton.id, action.answerButton.text);
+  if (action.markRead) {
+    // WhatsApp ties "typing…" to a read receipt of the message being answered.
+    const wa = sender as ChatSender & { markReadTyping?: (id: string) => Promise<void> };
+    if (action.typing && wa.markReadTyping) return wa.markReadTyping(action.markRead);
+    return sender.markRead?.(action.markRead);
+  }
   if (action.typing) return sender.typing?.(chatId);
   if (text !== null)
     await sender.sendText(chatId, text, action.buttons ? { buttons: action.buttons } : undefined);

@@ -87,11 +87,24 @@ export class ChatSession {
     return undefined;
   }
 
+  /** WhatsApp: every inbound message is marked read (with "typing…" when it starts work). Best effort. */
+  private async markRead(event: InboundEvent, typing: boolean): Promise<void> {
+    if (event.channel !== "whatsapp") return;
+    const wamid = (event.payload as { message?: { id?: string } })?.message?.id;
+    const source = this.config.sources[event.source];
+    const target = chatTargetOf(event);
+    if (!wamid || !source || !target) return;
+    await sendToChat(this.env, source, target, null, { markRead: wamid, typing }).catch((err) =>
+      console.warn(`mark read failed: ${(err as Error).message}`),
+    );
+  }
+
   /** Carries out one intent. Throws only on infrastructure failures, so the caller retries later. */
   async handle(row: IntentRow): Promise<void> {
     const event = this.event(row.deliveryKey);
     if (!event) return; // expired before we got to it
     const { intent } = row;
+    await this.markRead(event, intent.type === "run");
     switch (intent.type) {
       case "skip":
         return;

@@ -42,6 +42,21 @@ describe("WhatsApp end to end (fake Graph API on 127.0.0.1)", { timeout: 20_000 
     expect(call?.body.text?.body).toBe("echo: hi there");
   });
 
+  it("marks the inbound message read", async () => {
+    const from = `49${Math.floor(Math.random() * 1e9)}`;
+    const id = uniqueId("wamid.");
+    await sendWhatsApp(from, [{ id, text: "read me" }]);
+    await vi.waitFor(
+      async () => {
+        const { calls } = (await (await fetch(`${graphUrl()}/__calls`)).json()) as {
+          calls: { body: { status?: string; message_id?: string } }[];
+        };
+        expect(calls.some((c) => c.body.status === "read" && c.body.message_id === id)).toBe(true);
+      },
+      { timeout: 10_000 },
+    );
+  });
+
   it("never answers a redelivered wamid twice", async () => {
     const from = `49${Math.floor(Math.random() * 1e9)}`;
     const id = uniqueId("wamid.");
