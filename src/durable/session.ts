@@ -160,7 +160,11 @@ export class SessionObject extends DurableObject<Env> {
       return { status: row.outcome, deliveryKey: row.key, seenCount: 1, firstSeenAt: now, runId };
     });
     // Carry the intent out right away, after the ack; if that fails, the alarm retries from the outbox.
-    if (result.status === "accepted" && intent && intent.type !== "skip") this.ctx.waitUntil(this.drain());
+    if (result.status === "accepted" && intent && intent.type !== "skip") {
+      // In a later task, so the ack does not wait behind the work it triggers (the output gate would hold
+      // this RPC's answer for the writes the work makes before its first await).
+      this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.drain()));
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
