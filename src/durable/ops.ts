@@ -28,6 +28,7 @@ const Summary = z.object({
   expiresAt: z.number(),
   seenCount: z.number().int(),
   lastSeenAt: z.number(),
+  decision: z.string().nullable().optional(),
 });
 
 export const ListQuery = z.object({

@@ -20,6 +20,8 @@ export const RecordInput = z.object({
   retentionMs: z.number().int().positive(),
   /** What the delivery asks for (a run, a command, a button press), decided at ingress. */
   intent: Intent.optional(),
+  /** The trigger decision to keep with the record (reaction.match / reaction.skip). */
+  decision: z.object({ event: z.string(), data: z.record(z.string(), z.unknown()) }).optional(),
 });
 export type RecordInput = z.input<typeof RecordInput>;
 
@@ -41,6 +43,7 @@ type LedgerRow = {
   received_at: number;
   expires_at: number;
   seen_count: number;
+  decision: string | null;
 };
 
 /** What the index learns about a ledger row; everything but the payload. */
@@ -81,7 +84,7 @@ export class SessionObject extends DurableObject<Env> {
    * src/db/durable/session-schema.ts) and does four statements at most, in one transaction.
    */
   async record(input: RecordInput): Promise<RecordResult> {
-    const { event, retentionMs, intent } = RecordInput.parse(input);
+    const { event, retentionMs, intent, decision } = RecordInput.parse(input);
     const now = Date.now();
     const runId =
       intent?.type === "run" && event.kind !== "status" ? await runIdFor(event.deliveryKey) : undefined;
@@ -89,7 +92,7 @@ export class SessionObject extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): RecordResult => {
       const existing = sql
         .exec<LedgerRow>(
-          "SELECT source, channel, kind, outcome, received_at, expires_at, seen_count FROM deliveries WHERE key = ?",
+          "SELECT source, channel, kind, outcome, received_at, expires_at, seen_count, decision FROM deliveries WHERE key = ?",
           event.deliveryKey,
         )
         .toArray()[0];
@@ -112,6 +115,7 @@ export class SessionObject extends DurableObject<Env> {
             expiresAt: existing.expires_at,
             seenCount,
             lastSeenAt: now,
+            decision: existing.decision,
           },
           event.sessionKey,
           now,
@@ -135,9 +139,10 @@ export class SessionObject extends DurableObject<Env> {
         expiresAt: now + retentionMs,
         seenCount: 1,
         lastSeenAt: now,
+        decision: decision ? JSON.stringify(decision) : null,
       };
       sql.exec(
-        "INSERT INTO deliveries (key, source, channel, kind, outcome, received_at, expires_at, seen_count, last_seen_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        "INSERT INTO deliveries (key, source, channel, kind, outcome, received_at, expires_at, seen_count, last_seen_at, event, decision) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
         row.key,
         row.source,
         row.channel,
@@ -147,6 +152,7 @@ export class SessionObject extends DurableObject<Env> {
         row.expiresAt,
         now,
         JSON.stringify(event),
+        row.decision,
       );
       this.enqueueIndex(row, event.sessionKey, now);
       if (intent && intent.type !== "skip" && row.outcome === "accepted") {

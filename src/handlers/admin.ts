@@ -68,6 +68,7 @@ function toJson(row: {
   expiresAt: number;
   seenCount: number;
   lastSeenAt: number;
+  decision?: string | null;
 }) {
   return {
     key: row.key,
@@ -80,5 +81,6 @@ function toJson(row: {
     expiresAt: new Date(row.expiresAt).toISOString(),
     lastSeenAt: new Date(row.lastSeenAt).toISOString(),
     seenCount: row.seenCount,
+    decision: row.decision ? (JSON.parse(row.decision) as unknown) : null,
   };
 }

@@ -7,7 +7,6 @@ import { verifiers } from "../core/verify/index.ts";
 import type { Scheme, Secret } from "../core/verify/types.ts";
 import type { RecordResult } from "../durable/session.ts";
 import type { Env } from "../env.ts";
-import type { EventEnvelope } from "../queue/messages.ts";
 import type { AppContext } from "./context.ts";
 import { problem } from "./problem.ts";
 
@@ -81,47 +80,19 @@ export async function recordEvents(
   const retentionMs = retentionOf(source);
   try {
     const results = await Promise.all(
-      items.map(({ event, intent }) =>
-        env.SESSIONS.getByName(event.sessionKey).record({ event, retentionMs, intent }),
+      items.map(({ event, intent, decision }) =>
+        env.SESSIONS.getByName(event.sessionKey).record({
+          event,
+          retentionMs,
+          intent,
+          decision: decision as { event: string; data: Record<string, unknown> } | undefined,
+        }),
       ),
     );
     return { ok: true, value: results };
   } catch (err) {
     console.error(`recording ${items.length} delivery(ies) for source failed: ${(err as Error).message}`);
     return { ok: false, response: problem("not_recorded") };
-  }
-}
-
-/**
- * Sends the trigger decisions of newly accepted deliveries (reaction.match / reaction.skip) to the EVENTS
- * queue after the response, off the ack path. Duplicates are not decided again.
- */
-export function recordDecisions(
-  c: AppContext,
-  items: readonly { event: InboundEvent; decision?: { event: string; data: object } }[],
-  results: readonly RecordResult[],
-): void {
-  const now = Date.now();
-  const batch = items.flatMap((item, i) => {
-    const result = results[i];
-    if (!item.decision || result?.status !== "accepted") return [];
-    const body: EventEnvelope = {
-      v: 1,
-      id: crypto.randomUUID(),
-      type: item.decision.event,
-      runId: result.runId ?? null,
-      workflowId: null,
-      source: item.event.source,
-      deliveryKey: item.event.deliveryKey,
-      at: now,
-      data: item.decision.data as Record<string, unknown>,
-    };
-    return [{ body, contentType: "json" as const }];
-  });
-  if (batch.length > 0) {
-    c.executionCtx.waitUntil(
-      c.env.EVENTS.sendBatch(batch).catch((err) => console.warn(`decision events lost: ${err}`)),
-    );
   }
 }
 

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { normalizeTelegram, TelegramUpdate } from "../core/inbound/telegram.ts";
 import { type AppEnv, findSource } from "./context.ts";
 import { chatIntent } from "./intent.ts";
-import { acknowledge, parseBody, readVerified, recordDecisions, recordEvents } from "./pipeline.ts";
+import { acknowledge, parseBody, readVerified, recordEvents } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
 /** POST /webhooks/telegram/:bot: one Bot API update per request, keyed by update_id. */
@@ -18,6 +18,5 @@ export const telegram = new Hono<AppEnv>().post("/:bot", async (c) => {
   const items = [{ event, ...chatIntent(c.get("config"), name, source, event) }];
   const recorded = await recordEvents(c.env, source, items);
   if (!recorded.ok) return recorded.response;
-  recordDecisions(c, items, recorded.value);
   return acknowledge(recorded.value[0] as (typeof recorded.value)[0]);
 });

@@ -3,7 +3,7 @@ import { normalizeWhatsApp, WhatsAppWebhook } from "../core/inbound/whatsapp.ts"
 import { checkMetaHandshake } from "../core/verify/meta.ts";
 import { type AppEnv, findSource } from "./context.ts";
 import { chatIntent } from "./intent.ts";
-import { parseBody, readVerified, recordDecisions, recordEvents, secretsFrom } from "./pipeline.ts";
+import { parseBody, readVerified, recordEvents, secretsFrom } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
 /**
@@ -45,7 +45,6 @@ export const whatsapp = new Hono<AppEnv>()
     const items = normalized.events.map((event) => ({ event, ...chatIntent(config, name, source, event) }));
     const recorded = await recordEvents(c.env, source, items);
     if (!recorded.ok) return recorded.response;
-    recordDecisions(c, items, recorded.value);
     const deliveries = recorded.value.map((r) => ({
       deliveryKey: r.deliveryKey,
       status: r.status,

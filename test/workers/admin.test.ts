@@ -78,6 +78,8 @@ describe("admin API", () => {
       seenCount: 1,
       sessionKey: "tg:demo-bot:chat:9002",
       event: { channel: "telegram", text: "indexed", sender: { id: "9002", name: "Ada" } },
+      // The trigger decision is kept with the record: no rule matched, so the source's workflow took it.
+      decision: { event: "reaction.match", data: { rule: "source:demo-bot", channel: "telegram" } },
     });
   });
 

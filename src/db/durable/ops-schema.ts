@@ -17,6 +17,8 @@ export const deliveryIndex = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     seenCount: integer("seen_count").notNull(),
     lastSeenAt: integer("last_seen_at").notNull(),
+    /** The trigger decision (reaction.match / reaction.skip) as JSON, for chat messages. */
+    decision: text("decision"),
   },
   (t) => [
     index("delivery_index_source_received").on(t.source, t.receivedAt),

@@ -16,6 +16,8 @@ export const deliveries = sqliteTable(
     lastSeenAt: integer("last_seen_at").notNull(),
     /** The normalized InboundEvent as JSON, so a run can be started from the record alone. */
     event: text("event").notNull(),
+    /** The trigger decision for a chat message (reaction.match / reaction.skip) as JSON, if any. */
+    decision: text("decision"),
   },
   (t) => [index("deliveries_expires_at").on(t.expiresAt)],
 );

@@ -1,0 +1,1 @@
+ALTER TABLE `delivery_index` ADD `decision` text;
