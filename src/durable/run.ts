@@ -13,7 +13,14 @@ import { costOf, PriceTableSchema } from "../engine/governor.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
 import type { Env } from "../env.ts";
 import { StepReport } from "../queue/messages.ts";
-import { CancelArgs, chatOriginOf, modelCallData, StartArgs, type WatchResult } from "./run-args.ts";
+import {
+  CancelArgs,
+  CancelWatchers,
+  chatOriginOf,
+  modelCallData,
+  StartArgs,
+  type WatchResult,
+} from "./run-args.ts";
 import { OutboxPump, sendDeliveries, sendQueuedOutbox } from "./run-outbox.ts";
 import {
   type ChatOrigin,
@@ -47,7 +54,7 @@ export class RunObject extends DurableObject<Env> {
   private state: RunState | undefined;
   private who: RunIdentity | undefined;
   private chat: ChatOrigin | undefined;
-  private readonly watchers = new Map<string, Set<(r: WatchResult) => void>>();
+  private readonly watchers = new CancelWatchers();
   private readonly pump: OutboxPump;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -168,11 +175,7 @@ export class RunObject extends DurableObject<Env> {
     if (!row || !this.state) return "abandoned";
     if (this.state.status === "cancelled") return "cancelled";
     if (row.status !== "queued" && row.status !== "running") return "done";
-    return new Promise<WatchResult>((resolve) => {
-      const set = this.watchers.get(attemptId) ?? new Set();
-      set.add(resolve);
-      this.watchers.set(attemptId, set);
-    });
+    return this.watchers.wait(attemptId);
   }
 
   /** Whether an attempt is still wanted; the polling fallback when a watch is lost. */
@@ -210,7 +213,7 @@ export class RunObject extends DurableObject<Env> {
         .set({ ignoredResults: (this.state?.ignoredResults ?? 0) + 1 })
         .run();
       if (this.state) this.state.ignoredResults += 1;
-      this.resolveWatchers(attemptId, "done");
+      this.watchers.resolve(attemptId, "done");
       return { applied: false };
     }
     const now = Date.now();
@@ -241,7 +244,7 @@ export class RunObject extends DurableObject<Env> {
         );
       }
     });
-    this.resolveWatchers(attemptId, "done");
+    this.watchers.resolve(attemptId, "done");
     await this.afterCommit(effects);
     return { applied: true };
   }
@@ -290,7 +293,7 @@ export class RunObject extends DurableObject<Env> {
           ? { ...data, requested_at: requestedAt, acknowledged_at: now, latency_ms: latencyMs }
           : data,
     );
-    for (const [attemptId] of this.watchers) this.resolveWatchers(attemptId, "cancelled");
+    this.watchers.resolveAll("cancelled");
     await this.afterCommit(effects);
     return {
       found: true as const,
@@ -404,19 +407,12 @@ export class RunObject extends DurableObject<Env> {
   private applyAborts(effects: readonly Effect[]): void {
     for (const e of effects) {
       if (e.type === "abortStep")
-        this.resolveWatchers(e.attemptId, e.reason === "cancelled" ? "cancelled" : "abandoned");
+        this.watchers.resolve(e.attemptId, e.reason === "cancelled" ? "cancelled" : "abandoned");
     }
     if (this.state && FINISHED.includes(this.state.status)) {
       // In-flight attempts keep their row until their worker reports the real abort time (see stepFinished).
-      for (const [attemptId] of this.watchers) this.resolveWatchers(attemptId, "abandoned");
+      this.watchers.resolveAll("abandoned");
     }
-  }
-
-  private resolveWatchers(attemptId: string, result: WatchResult): void {
-    const set = this.watchers.get(attemptId);
-    if (!set) return;
-    this.watchers.delete(attemptId);
-    for (const resolve of set) resolve(result);
   }
 
   /** Sends committed effects: STEPS/EVENTS awaited, chat and callback deliveries in the background. */
