@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { RunRow } from "../db/durable/run-schema.ts";
+import type { RunRow, runs } from "../db/durable/run-schema.ts";
 import { PriceTableSchema } from "../engine/governor.ts";
 import type { StepReport } from "../queue/messages.ts";
-import type { ChatOrigin } from "./run-store.ts";
+import type { ChatOrigin, RunIdentity } from "./run-store.ts";
 
 /** RunObject RPC arguments (zod-checked at the object's boundary) and small helpers. */
 export const StartArgs = z.object({
@@ -76,8 +76,36 @@ export function modelCallData(
 }
 
 /** Where a stored run answers, if it came from a chat. */
-export function chatOriginOf(row: RunRow): ChatOrigin | undefined {
+export function chatOriginOf(
+  row: Pick<RunRow, "sessionKey" | "chatId" | "senderId">,
+): ChatOrigin | undefined {
   return row.sessionKey && row.chatId
     ? { sessionKey: row.sessionKey, target: row.chatId, senderId: row.senderId }
     : undefined;
+}
+
+type NewRunRow = typeof runs.$inferInsert &
+  Pick<RunRow, "id" | "workflowId" | "source" | "deliveryKey" | "sessionKey" | "chatId" | "senderId">;
+
+/** The run's row as `start` inserts it (its state is written by the first transition). */
+export function newRunRow(a: z.infer<typeof StartArgs>, status: string, now: number): NewRunRow {
+  return {
+    id: a.runId,
+    workflowId: a.workflowId,
+    source: a.origin?.source ?? null,
+    deliveryKey: a.origin?.deliveryKey ?? null,
+    channel: a.origin?.channel ?? null,
+    chatId: a.origin?.chatId ?? null,
+    sessionKey: a.origin?.sessionKey ?? null,
+    senderId: a.origin?.senderId ?? null,
+    status,
+    state: "{}",
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Identity copied onto every event envelope. */
+export function identityOf(row: Pick<RunRow, "id" | "workflowId" | "source" | "deliveryKey">): RunIdentity {
+  return { runId: row.id, workflowId: row.workflowId, source: row.source, deliveryKey: row.deliveryKey };
 }

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, isNull, min, sql } from "drizzle-orm";
+import { asc, desc, eq, inArray, isNull, min, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { z } from "zod";
 import {
@@ -251,4 +251,15 @@ export function recordAttempt(
     })
     .where(eq(attempts.attemptId, row.attemptId))
     .run();
+}
+
+/** The step in flight, if any: the latest queued or running attempt (what /status shows). */
+export function currentStep(db: RunDb): string | null {
+  const row = db
+    .select({ stepId: attempts.stepId })
+    .from(attempts)
+    .where(inArray(attempts.status, ["queued", "running"]))
+    .orderBy(desc(attempts.enqueuedAt))
+    .get();
+  return row?.stepId ?? null;
 }

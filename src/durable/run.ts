@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { and, desc, eq, inArray, lte } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
@@ -17,13 +17,16 @@ import {
   CancelArgs,
   CancelWatchers,
   chatOriginOf,
+  identityOf,
   modelCallData,
+  newRunRow,
   StartArgs,
   type WatchResult,
 } from "./run-args.ts";
 import { OutboxPump, sendDeliveries, sendQueuedOutbox } from "./run-outbox.ts";
 import {
   type ChatOrigin,
+  currentStep,
   dueTimers,
   insertEvent,
   loadRun,
@@ -86,12 +89,7 @@ export class RunObject extends DurableObject<Env> {
       const row = loadRun(this.db);
       if (row) {
         this.state = JSON.parse(row.state) as RunState;
-        this.who = {
-          runId: row.id,
-          workflowId: row.workflowId,
-          source: row.source,
-          deliveryKey: row.deliveryKey,
-        };
+        this.who = identityOf(row);
         this.chat = chatOriginOf(row);
       }
     });
@@ -102,13 +100,7 @@ export class RunObject extends DurableObject<Env> {
     const a = StartArgs.parse(args);
     if (this.state) return { runId: a.runId, status: this.state.status, created: false };
     const now = Date.now();
-    const who: RunIdentity = {
-      runId: a.runId,
-      workflowId: a.workflowId,
-      source: a.origin?.source ?? null,
-      deliveryKey: a.origin?.deliveryKey ?? null,
-    };
-    const event = {
+    const start = {
       type: "start",
       runId: a.runId,
       workflow: a.workflow,
@@ -117,30 +109,13 @@ export class RunObject extends DurableObject<Env> {
       prices: a.prices,
       now,
     };
-    const { state, effects } = advance(null, event as EngineEvent);
-    const chat =
-      a.origin?.sessionKey && a.origin.chatId
-        ? { sessionKey: a.origin.sessionKey, target: a.origin.chatId, senderId: a.origin.senderId ?? null }
-        : undefined;
+    const { state, effects } = advance(null, start as EngineEvent);
+    const row = newRunRow(a, state.status, now);
+    const who = identityOf(row);
+    const chat = chatOriginOf(row);
     this.chat = chat;
     this.ctx.storage.transactionSync(() => {
-      this.db
-        .insert(runs)
-        .values({
-          id: a.runId,
-          workflowId: a.workflowId,
-          source: who.source,
-          deliveryKey: who.deliveryKey,
-          channel: a.origin?.channel ?? null,
-          chatId: a.origin?.chatId ?? null,
-          sessionKey: a.origin?.sessionKey ?? null,
-          senderId: a.origin?.senderId ?? null,
-          status: state.status,
-          state: "{}",
-          createdAt: now,
-          updatedAt: now,
-        })
-        .run();
+      this.db.insert(runs).values(row).run();
       persistTransition(this.db, who, state, effects, now, undefined, this.hasCallback(who), chat);
     });
     this.state = state;
@@ -327,17 +302,8 @@ export class RunObject extends DurableObject<Env> {
   /** What /status shows: the step in flight (if any) and when the run started. */
   async getProgress(): Promise<{ status: string; currentStep: string | null; startedAt: number } | null> {
     if (!this.state) return null;
-    const current = this.db
-      .select({ stepId: attempts.stepId })
-      .from(attempts)
-      .where(inArray(attempts.status, ["queued", "running"]))
-      .orderBy(desc(attempts.enqueuedAt))
-      .get();
-    return {
-      status: this.state.status,
-      currentStep: current?.stepId ?? null,
-      startedAt: this.state.startedAt,
-    };
+    const { status, startedAt } = this.state;
+    return { status, currentStep: currentStep(this.db), startedAt };
   }
 
   /**
