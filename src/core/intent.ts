@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { InboundEvent } from "./inbound-event.ts";
+import { chatIdOf } from "./triggers/chat.ts";
 
 export const OnBusy = z.enum(["queue", "interrupt", "steer", "collect"]);
 
@@ -42,20 +44,10 @@ export function parseApprovalButton(data: string): { token: string; approve: boo
  * The chat a delivery belongs to, as the channel's sender addresses it: Telegram `chat.id`; WhatsApp
  * `<phone_number_id>/<wa_id>` (a reply needs both). Generic deliveries have none.
  */
-export function chatTargetOf(event: {
-  channel: string;
-  payload: unknown;
-  sender?: { id: string };
-}): string | undefined {
-  const p = event.payload as Record<string, any> | null;
-  if (event.channel === "telegram") {
-    const message = p?.message ?? p?.edited_message ?? p?.channel_post ?? p?.callback_query?.message;
-    const id = message?.chat?.id;
-    return typeof id === "number" || typeof id === "string" ? String(id) : undefined;
-  }
-  if (event.channel === "whatsapp") {
-    const phone = p?.metadata?.phone_number_id;
-    return typeof phone === "string" && event.sender ? `${phone}/${event.sender.id}` : undefined;
-  }
-  return undefined;
+export function chatTargetOf(event: InboundEvent): string | undefined {
+  const chat = chatIdOf(event) ?? undefined;
+  if (event.channel !== "whatsapp" || chat === undefined) return chat;
+  const phone = (event.payload as { metadata?: { phone_number_id?: unknown } } | null)?.metadata
+    ?.phone_number_id;
+  return typeof phone === "string" ? `${phone}/${chat}` : undefined;
 }

@@ -2,9 +2,15 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { sendToChat } from "../channels/senders.ts";
 import { configFor } from "../config/runtime.ts";
-import type { HooklineConfig, Source } from "../config/schema.ts";
+import type { HooklineConfig } from "../config/schema.ts";
 import { InboundEvent } from "../core/inbound-event.ts";
-import { chatTargetOf, type Intent, parseApprovalButton, type RunIntent } from "../core/intent.ts";
+import {
+  approvalButtonId,
+  chatTargetOf,
+  type Intent,
+  parseApprovalButton,
+  type RunIntent,
+} from "../core/intent.ts";
 import { approvals, deliveries, pending, sessionState } from "../db/durable/session-schema.ts";
 import type { Env } from "../env.ts";
 import { runIdFor } from "./run-id.ts";
@@ -333,8 +339,8 @@ export class ChatSession {
     const event = this.event(args.deliveryKey);
     if (event) {
       await this.reply(event, args.prompt, [
-        { id: `hl:${token}:y`, title: "Approve" },
-        { id: `hl:${token}:n`, title: "Reject" },
+        { id: approvalButtonId(token, true), title: "Approve" },
+        { id: approvalButtonId(token, false), title: "Reject" },
       ]);
     }
     return token;
@@ -367,5 +373,3 @@ export class ChatSession {
     );
   }
 }
-
-export type { Source };
