@@ -16,8 +16,8 @@ const sqlAsText: Plugin = {
   },
 };
 
-/** Pure tests (src/core, src/engine) run in both projects: Node and workerd. */
-const pure = ["test/core/**/*.test.ts", "test/engine/**/*.test.ts"];
+/** Pure tests (src/core, src/engine, src/session) run in both projects: Node and workerd. */
+const pure = ["test/core/**/*.test.ts", "test/engine/**/*.test.ts", "test/session/**/*.test.ts"];
 
 export default defineConfig({
   test: {

@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { closedPortUrl } from "./servers/closed-port.ts";
 import { startEchoHttp } from "./servers/echo-http.ts";
 import { startFakeGraph } from "./servers/fake-graph.ts";
 import { startFakeOllama } from "./servers/fake-ollama.ts";
@@ -17,6 +18,8 @@ declare module "vitest" {
     fakeTelegramUrl: string;
     /** Fake WhatsApp Graph API base URL; calls readable at `/__calls`. */
     fakeGraphUrl: string;
+    /** `http://127.0.0.1:<port>` where nothing listens, for "provider unreachable" tests. */
+    closedPortUrl: string;
   }
 }
 
@@ -26,12 +29,13 @@ declare module "vitest" {
  * servers saw over HTTP, since they cannot share memory with this process.
  */
 export default async function setup(project: TestProject) {
-  const [openai, ollama, echo, telegram, graph] = await Promise.all([
+  const [openai, ollama, echo, telegram, graph, closed] = await Promise.all([
     startFakeOpenAi(),
     startFakeOllama(),
     startEchoHttp(),
     startFakeTelegram(),
     startFakeGraph(),
+    closedPortUrl(),
   ]);
   const servers = [openai, ollama, echo, telegram, graph];
   project.provide("fakeOpenAiUrl", openai.url);
@@ -39,6 +43,7 @@ export default async function setup(project: TestProject) {
   project.provide("echoHttpUrl", echo.url);
   project.provide("fakeTelegramUrl", telegram.url);
   project.provide("fakeGraphUrl", graph.url);
+  project.provide("closedPortUrl", closed);
   return async () => {
     await Promise.all(servers.map((server) => server.close()));
   };

@@ -1,84 +1,67 @@
 import type { Source } from "../config/schema.ts";
-import type { Env } from "../env.ts";
+import { type Secrets, secretOf } from "../core/secrets.ts";
 import { createTelegramSender } from "./telegram.ts";
-import type { ChatButton, ChatSender } from "./types.ts";
+import type { ChatSender } from "./types.ts";
 import { createWhatsAppSender } from "./whatsapp.ts";
 
-export interface ChatAction {
-  buttons?: ChatButton[];
-  /** Show "typing…" instead of sending text. */
-  typing?: boolean;
-  /** Answer a button press (Telegram callback query) instead of sending text. */
-  answerButton?: { id: string; text?: string };
-  /** Mark an inbound message read (WhatsApp), with the typing indicator if `typing` is also set. */
-  markRead?: string;
+/** A sender bound to one chat: the channel's sender and the chat id it addresses. */
+export interface ChatTarget {
+  sender: ChatSender;
+  chatId: string;
 }
 
-function secret(env: Env, name: string | undefined): string | undefined {
-  const value = name ? env[name] : undefined;
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
+type ChatSource<C extends Source["channel"]> = Extract<Source, { channel: C }>;
+type SenderFactory<C extends Source["channel"]> = (
+  source: ChatSource<C>,
+  secrets: Secrets,
+  target: string,
+) => ChatTarget | undefined;
 
 /**
- * The outbound side of a chat source, for one chat target (Telegram: chat id; WhatsApp:
- * `<phone_number_id>/<wa_id>`). Undefined when the source has no token configured: the run still works,
+ * One factory per channel that can answer, in the manner of grammY's framework adapters: adding a channel
+ * is one entry here. Each returns undefined when the source has no token configured: the run still works,
  * its replies are recorded as events, and a warning says which env var to set.
  */
-export function chatSenderFor(
-  env: Env,
-  source: Source,
-  target: string,
-): { sender: ChatSender; chatId: string } | undefined {
-  if (source.channel === "telegram") {
-    const token = secret(env, source.botTokenEnv);
+const senders: { [C in Exclude<Source["channel"], "generic">]: SenderFactory<C> } = {
+  telegram(source, secrets, target) {
+    const token = secretOf(secrets, source.botTokenEnv);
     if (!token) {
       console.warn(`telegram replies are off: set ${source.botTokenEnv ?? "botTokenEnv"} to the bot token`);
       return undefined;
     }
-    const apiRoot = secret(env, source.apiRootEnv) ?? source.apiRoot;
+    const apiRoot = secretOf(secrets, source.apiRootEnv) ?? source.apiRoot;
     return { sender: createTelegramSender({ token, apiRoot }), chatId: target };
-  }
-  if (source.channel === "whatsapp") {
-    const accessToken = secret(env, source.accessTokenEnv);
+  },
+  whatsapp(source, secrets, target) {
+    const accessToken = secretOf(secrets, source.accessTokenEnv);
+    // A WhatsApp chat target is `<phone_number_id>/<wa_id>`: a reply needs both.
     const [phoneNumberId, to] = target.split("/");
-    if (!accessToken || !phoneNumberId || !to) {
-      if (!accessToken)
-        console.warn(`whatsapp replies are off: set ${source.accessTokenEnv ?? "accessTokenEnv"}`);
+    if (!accessToken) {
+      console.warn(`whatsapp replies are off: set ${source.accessTokenEnv ?? "accessTokenEnv"}`);
       return undefined;
     }
-    return {
-      sender: createWhatsAppSender({
-        accessToken,
-        phoneNumberId,
-        baseUrl: secret(env, source.graphBaseUrlEnv) ?? source.graphBaseUrl,
-        accessTokenEnv: source.accessTokenEnv,
-        version: source.graphVersion,
-      }),
-      chatId: to,
-    };
-  }
-  return undefined;
-}
+    if (!phoneNumberId || !to) return undefined;
+    const sender = createWhatsAppSender({
+      accessToken,
+      phoneNumberId,
+      baseUrl: secretOf(secrets, source.graphBaseUrlEnv) ?? source.graphBaseUrl,
+      accessTokenEnv: source.accessTokenEnv,
+      version: source.graphVersion,
+    });
+    return { sender, chatId: to };
+  },
+};
 
-/** Sends text (or typing, or a button answer) to a chat. */
-export async function sendToChat(
-  env: Env,
-  source: Source,
-  target: string,
-  text: string | null,
-  action: ChatAction = {},
-): Promise<void> {
-  const found = chatSenderFor(env, source, target || "0/0");
-  if (!found) return;
-  const { sender, chatId } = found;
-  if (action.answerButton) return sender.answerButton?.(action.answerButton.id, action.answerButton.text);
-  if (action.markRead) {
-    // WhatsApp ties "typing…" to a read receipt of the message being answered.
-    const wa = sender as ChatSender & { markReadTyping?: (id: string) => Promise<void> };
-    if (action.typing && wa.markReadTyping) return wa.markReadTyping(action.markRead);
-    return sender.markRead?.(action.markRead);
-  }
-  if (action.typing) return sender.typing?.(chatId);
-  if (text !== null)
-    await sender.sendText(chatId, text, action.buttons ? { buttons: action.buttons } : undefined);
+/**
+ * The outbound side of a chat source for one chat target (Telegram: chat id; WhatsApp:
+ * `<phone_number_id>/<wa_id>`), or undefined for generic sources and unconfigured tokens.
+ *
+ * @example
+ * const chat = chatSenderFor(res.secrets, source, "42");
+ * await chat?.sender.sendText(chat.chatId, "hello");
+ */
+export function chatSenderFor(secrets: Secrets, source: Source, target: string): ChatTarget | undefined {
+  if (source.channel === "generic") return undefined;
+  const factory = senders[source.channel] as SenderFactory<typeof source.channel>;
+  return factory(source, secrets, target);
 }

@@ -20,8 +20,8 @@ export interface ChatSender {
   editText?(chatId: string, messageId: string, text: string): Promise<void>;
   /** Show "typing…" while a run is active. */
   typing?(chatId: string): Promise<void>;
-  /** Mark an inbound message read (WhatsApp). */
-  markRead?(messageId: string): Promise<void>;
+  /** Mark an inbound message read (WhatsApp), with "typing…" when the reply will take a while. */
+  markRead?(messageId: string, opts?: { typing?: boolean }): Promise<void>;
   /** Acknowledge a button press (Telegram answerCallbackQuery). */
   answerButton?(callbackId: string, text?: string): Promise<void>;
 }

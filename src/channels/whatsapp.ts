@@ -39,7 +39,7 @@ export interface WhatsAppSenderOptions {
 
 /** WhatsApp cannot edit messages, so there is no `editText`; `typing` needs an inbound wamid, see below. */
 export interface WhatsAppSender extends ChatSender {
-  markRead(messageId: string): Promise<void>;
+  markRead(messageId: string, opts?: { typing?: boolean }): Promise<void>;
   /**
    * Marks an inbound message read and shows "typing…" until the next reply or 25 s, whichever is
    * first. WhatsApp ties the indicator to an inbound wamid, hence not `typing(chatId)`.
@@ -148,7 +148,8 @@ export function createWhatsAppSender(options: WhatsAppSenderOptions): WhatsAppSe
       return { messageIds: ids };
     },
 
-    async markRead(messageId: string): Promise<void> {
+    async markRead(messageId: string, opts?: { typing?: boolean }): Promise<void> {
+      if (opts?.typing) return this.markReadTyping(messageId);
       await post("markRead", { status: "read", message_id: messageId });
     },
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { checkTriggers, TriggersSchema } from "../core/triggers/index.ts";
+import { DurationSchema } from "../core/duration.ts";
 import type { Scheme } from "../core/verify/types.ts";
-import { DurationSchema } from "../engine/duration.ts";
 import { PriceTableSchema } from "../engine/governor.ts";
 import { type Workflow, WorkflowSchema } from "../engine/workflow-schema.ts";
+import { checkTriggers, TriggersSchema } from "../session/triggers/index.ts";
 
 /** A duration in config ("26h", "4d", 500); parsed to milliseconds. */
 export const Duration = DurationSchema;

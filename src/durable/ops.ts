@@ -1,163 +1,34 @@
 import { DurableObject } from "cloudflare:workers";
-import { and, desc, eq, gte, lte, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/durable-sqlite";
-import { migrate } from "drizzle-orm/durable-sqlite/migrator";
-import { z } from "zod";
-import migrations from "../../migrations/durable/ops/migrations.js";
-import {
-  type DeliveryIndexRow,
-  deliveryIndex,
-  type RunIndexRow,
-  runIndex,
-} from "../db/durable/ops-schema.ts";
 import type { Env } from "../env.ts";
-import type { EventEnvelope } from "../queue/messages.ts";
-import type { DeliverySummary } from "./session.ts";
+import { Ops } from "../host/ops.ts";
 
-/** The single OpsObject instance. One index is enough for the admin API today; shard by source if it gets hot. */
-export const OPS_INSTANCE = "global";
+type Api = Ops;
 
-const Summary = z.object({
-  key: z.string(),
-  source: z.string(),
-  channel: z.string(),
-  kind: z.string(),
-  outcome: z.string(),
-  sessionKey: z.string(),
-  receivedAt: z.number(),
-  expiresAt: z.number(),
-  seenCount: z.number().int(),
-  lastSeenAt: z.number(),
-  decision: z.string().nullable().optional(),
-});
-
-export const ListQuery = z.object({
-  source: z.string().optional(),
-  since: z.number().optional(),
-  limit: z.number().int().min(1).max(500).default(100),
-});
-export type ListQuery = z.input<typeof ListQuery>;
-
-export const RunQuery = z.object({
-  status: z.string().optional(),
-  workflow: z.string().optional(),
-  since: z.number().optional(),
-  limit: z.number().int().min(1).max(500).default(100),
-});
-
-/** Operator-facing state across sessions: the delivery index today; live counters and the dashboard later. */
+/** The Workers host of the operator index: hands each RPC call to the runtime-neutral `Ops`. */
 export class OpsObject extends DurableObject<Env> {
-  private readonly db;
+  private readonly ops: Ops;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.db = drizzle(ctx.storage);
-    ctx.blockConcurrencyWhile(() => migrate(this.db, migrations));
+    this.ops = new Ops(ctx);
   }
 
-  /** Upserts summaries from session outboxes. Idempotent: replays and reordering keep the highest seen count. */
-  async indexDeliveries(rows: DeliverySummary[]): Promise<number> {
-    const parsed = z.array(Summary).parse(rows);
-    this.ctx.storage.transactionSync(() => {
-      for (const row of parsed) {
-        this.db
-          .insert(deliveryIndex)
-          .values(row)
-          .onConflictDoUpdate({
-            target: deliveryIndex.key,
-            set: {
-              seenCount: sql`max(${deliveryIndex.seenCount}, excluded.seen_count)`,
-              lastSeenAt: sql`max(${deliveryIndex.lastSeenAt}, excluded.last_seen_at)`,
-            },
-          })
-          .run();
-      }
-    });
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + 60 * 60_000);
-    }
-    return parsed.length;
+  indexDeliveries(...a: Parameters<Api["indexDeliveries"]>) {
+    return this.ops.indexDeliveries(...a);
   }
-
-  async listDeliveries(query: ListQuery): Promise<DeliveryIndexRow[]> {
-    const q = ListQuery.parse(query);
-    const where = and(
-      q.source ? eq(deliveryIndex.source, q.source) : undefined,
-      q.since !== undefined ? gte(deliveryIndex.receivedAt, q.since) : undefined,
-    );
-    return this.db
-      .select()
-      .from(deliveryIndex)
-      .where(where)
-      .orderBy(desc(deliveryIndex.receivedAt))
-      .limit(q.limit)
-      .all();
+  listDeliveries(...a: Parameters<Api["listDeliveries"]>) {
+    return this.ops.listDeliveries(...a);
   }
-
-  async getDelivery(key: string): Promise<DeliveryIndexRow | null> {
-    return (
-      this.db
-        .select()
-        .from(deliveryIndex)
-        .where(eq(deliveryIndex.key, z.string().parse(key)))
-        .get() ?? null
-    );
+  getDelivery(...a: Parameters<Api["getDelivery"]>) {
+    return this.ops.getDelivery(...a);
   }
-
-  /**
-   * Applies `run.state` events to the run index. Order-insensitive: a row only moves forward in time, so a
-   * redelivered or late event never rolls a run back.
-   */
-  async applyRunEvents(events: EventEnvelope[]): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
-      for (const e of events) {
-        if (e.type !== "run.state" || !e.runId || !e.workflowId) continue;
-        const state = String(e.data.state);
-        const status = state === "started" ? "running" : state;
-        this.db
-          .insert(runIndex)
-          .values({
-            runId: e.runId,
-            workflowId: e.workflowId,
-            status,
-            source: e.source,
-            deliveryKey: e.deliveryKey,
-            startedAt: e.at,
-            updatedAt: e.at,
-          })
-          .onConflictDoUpdate({
-            target: runIndex.runId,
-            set: {
-              status: sql`case when excluded.updated_at >= ${runIndex.updatedAt} and ${runIndex.status} not in ('completed','failed','cancelled','governor_breached') then excluded.status else ${runIndex.status} end`,
-              updatedAt: sql`max(${runIndex.updatedAt}, excluded.updated_at)`,
-              startedAt: sql`min(${runIndex.startedAt}, excluded.started_at)`,
-            },
-          })
-          .run();
-      }
-    });
+  applyRunEvents(...a: Parameters<Api["applyRunEvents"]>) {
+    return this.ops.applyRunEvents(...a);
   }
-
-  async listRuns(query: z.input<typeof RunQuery>): Promise<RunIndexRow[]> {
-    const q = RunQuery.parse(query);
-    const where = and(
-      q.status ? eq(runIndex.status, q.status) : undefined,
-      q.workflow ? eq(runIndex.workflowId, q.workflow) : undefined,
-      q.since !== undefined ? gte(runIndex.startedAt, q.since) : undefined,
-    );
-    return this.db
-      .select()
-      .from(runIndex)
-      .where(where)
-      .orderBy(desc(runIndex.startedAt))
-      .limit(q.limit)
-      .all();
+  listRuns(...a: Parameters<Api["listRuns"]>) {
+    return this.ops.listRuns(...a);
   }
-
-  /** Hourly purge of index rows whose ledger entry has expired too. */
-  override async alarm(): Promise<void> {
-    this.db.delete(deliveryIndex).where(lte(deliveryIndex.expiresAt, Date.now())).run();
-    const left = this.db.select({ key: deliveryIndex.key }).from(deliveryIndex).limit(1).get();
-    if (left) await this.ctx.storage.setAlarm(Date.now() + 60 * 60_000);
+  override alarm() {
+    return this.ops.alarm();
   }
 }

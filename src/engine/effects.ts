@@ -67,6 +67,26 @@ export const AbortStepEffectSchema = z.object({
 /** Send text back to the run's origin (chat, callback URL). */
 export const ReplyEffectSchema = z.object({ type: z.literal("reply"), stepId: z.string(), text: z.string() });
 
+/**
+ * A wait step asks a person for input. Chat runs turn it into approval buttons (the session decides who may
+ * press); other runs expose it through the resume API only.
+ */
+export const RequestApprovalEffectSchema = z.object({
+  type: z.literal("requestApproval"),
+  waitId: z.string(),
+  stepId: z.string(),
+  prompt: z.string().optional(),
+  timeoutAt: z.number().optional(),
+});
+
+/** A wait step's deadline passed without input: the chat is told, the run takes its onTimeout path. */
+export const WaitExpiredEffectSchema = z.object({
+  type: z.literal("waitExpired"),
+  waitId: z.string(),
+  stepId: z.string(),
+});
+
+/** The run is over: whoever started it (a chat session) may start its next piece of work. */
 export const FinishEffectSchema = z.object({
   type: z.literal("finish"),
   status: z.enum(["completed", "failed", "cancelled", "governor_breached"]),
@@ -143,6 +163,8 @@ export const EffectSchema = z.discriminatedUnion("type", [
   AbortStepEffectSchema,
   ReplyEffectSchema,
   EmitEffectSchema,
+  RequestApprovalEffectSchema,
+  WaitExpiredEffectSchema,
   FinishEffectSchema,
 ]);
 export type Effect = z.infer<typeof EffectSchema>;

@@ -2,9 +2,10 @@
  * The pure workflow engine: `advance(state, event) → { state, effects }` plus the schemas at
  * its edges. Runtimes (the RunObject on Workers, the in-process actor on Node) import from here.
  */
+
+export { DurationSchema, parseDuration } from "../core/duration.ts";
 export { type AdvanceOptions, advance } from "./advance.ts";
 export { type ExprContext, ExprContextSchema, type StepRecord, StepRecordSchema } from "./context.ts";
-export { DurationSchema, parseDuration } from "./duration.ts";
 export * from "./effects.ts";
 export { NonRetriableError } from "./errors/non-retriable-error.ts";
 export { RetryAfterError, retryAfterMs } from "./errors/retry-after-error.ts";

@@ -151,6 +151,7 @@ export function onTimerFired(tx: Tx, event: TimerFiredEvent): void {
   } else if (block.type === "delay") {
     finishWaitLike(tx, thread, null, "succeeded", block.startedAt);
   } else if (block.type === "wait" && step.kind === "wait") {
+    tx.effects.push({ type: "waitExpired", waitId: block.waitId, stepId: step.id });
     if (step.onTimeout === undefined) {
       failThread(tx, thread, { message: `${step.id}: no input within ${step.timeout}ms`, stepId: step.id });
     } else {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DurationSchema } from "./duration.ts";
+import { DurationSchema } from "../core/duration.ts";
 
 /** Exponential backoff: `initialMs * factor^(attempt-1)`, capped at `maxMs`. */
 export const BackoffSchema = z.object({

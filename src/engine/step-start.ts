@@ -186,6 +186,13 @@ function startWait(tx: Tx, thread: Thread, step: Extract<Step, { kind: "wait" }>
     ...(timeoutAt !== undefined && { timeout_at: timeoutAt }),
   };
   emit(tx, "run.state", { state: "waiting", at: tx.now, wait });
+  tx.effects.push({
+    type: "requestApproval",
+    waitId,
+    stepId: step.id,
+    ...(prompt !== undefined && { prompt }),
+    ...(timeoutAt !== undefined && { timeoutAt }),
+  });
   return "blocked";
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DurationSchema } from "./duration.ts";
+import { DurationSchema } from "../core/duration.ts";
 import { MAX_EXPRESSION_LENGTH } from "./expr.ts";
 import { JsonObjectSchema, JsonSchema } from "./json.ts";
 import { RetryPolicySchema } from "./retry.ts";

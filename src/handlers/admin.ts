@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { timingSafeEqualText } from "../core/verify/timing-safe.ts";
-import { OPS_INSTANCE } from "../durable/ops.ts";
 import type { AppEnv } from "./context.ts";
 import { problem } from "./problem.ts";
 import { parseSince } from "./query.ts";
@@ -9,7 +8,7 @@ import { parseSince } from "./query.ts";
 /** Bearer auth against the env var named by `admin.tokenEnv`. Unset token = admin API closed, never open. */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const tokenEnv = c.get("config").admin.tokenEnv;
-  const expected = c.env[tokenEnv];
+  const expected = c.get("res").secrets[tokenEnv];
   if (typeof expected !== "string" || expected === "") {
     return problem("admin_disabled", `the admin API is closed until ${tokenEnv} is set`);
   }
@@ -38,7 +37,7 @@ export const admin = new Hono<AppEnv>()
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
       return problem("bad_query", "limit must be an integer from 1 to 500");
     }
-    const rows = await c.env.OPS.getByName(OPS_INSTANCE).listDeliveries({
+    const rows = await c.get("res").ops().listDeliveries({
       source: c.req.query("source") || undefined,
       since,
       limit,
@@ -47,9 +46,9 @@ export const admin = new Hono<AppEnv>()
   })
   .get("/deliveries/:key", async (c) => {
     const key = c.req.param("key");
-    const indexed = await c.env.OPS.getByName(OPS_INSTANCE).getDelivery(key);
+    const indexed = await c.get("res").ops().getDelivery(key);
     if (!indexed) return problem("not_found", `no delivery with key "${key}" (expired, or not indexed yet)`);
-    const record = await c.env.SESSIONS.getByName(indexed.sessionKey).getDelivery(key);
+    const record = await c.get("res").sessions.getByName(indexed.sessionKey).getDelivery(key);
     if (!record) return problem("not_found", `delivery "${key}" has expired`);
     return c.json({
       ...toJson({ ...record, sessionKey: indexed.sessionKey }),

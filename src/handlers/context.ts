@@ -1,10 +1,11 @@
 import type { Context } from "hono";
 import type { HooklineConfig, Source } from "../config/schema.ts";
-import type { Env } from "../env.ts";
+import type { Resources } from "../host/resources.ts";
 
+/** Routes see the host's resources (config, secrets, objects, queues), never a runtime's `env`. */
 export interface AppEnv {
-  Bindings: Env;
-  Variables: { config: HooklineConfig };
+  Bindings: { HOOKLINE_ENV?: string };
+  Variables: { config: HooklineConfig; res: Resources };
 }
 export type AppContext = Context<AppEnv>;
 

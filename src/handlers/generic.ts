@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { normalizeGeneric } from "../core/inbound/generic.ts";
+import { genericIntent } from "../session/intent.ts";
 import { type AppEnv, findSource } from "./context.ts";
-import { genericIntent } from "./intent.ts";
 import { acknowledge, parseBody, readVerified, recordEvents } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
@@ -27,7 +27,7 @@ export const generic = new Hono<AppEnv>().post("/:source", async (c) => {
     sessionPointer: source.sessionKey,
   });
   if (!normalized.ok) return problem("missing_delivery_id", normalized.message);
-  const recorded = await recordEvents(c.env, source, [
+  const recorded = await recordEvents(c.get("res"), source, [
     { event: normalized.event, intent: genericIntent(name, source) },
   ]);
   if (!recorded.ok) return recorded.response;

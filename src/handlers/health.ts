@@ -13,5 +13,6 @@ export const health = new Hono<AppEnv>().get("/", (c) => {
           ? `/webhooks/whatsapp/${name}`
           : `/webhooks/in/${name}`,
   }));
-  return c.json({ status: "ok", env: c.env.HOOKLINE_ENV ?? null, sources });
+  const runtime = c.get("res").runtime;
+  return c.json({ status: "ok", env: c.env.HOOKLINE_ENV ?? null, runtime, sources });
 });

@@ -1,21 +1,22 @@
 import type { z } from "zod";
 import { retentionOf, type Source } from "../config/schema.ts";
 import type { InboundEvent } from "../core/inbound-event.ts";
-import type { Intent } from "../core/intent.ts";
 import { readBodyWithLimit } from "../core/read-body.ts";
+import type { Secrets } from "../core/secrets.ts";
 import { verifiers } from "../core/verify/index.ts";
 import type { Scheme, Secret } from "../core/verify/types.ts";
-import type { RecordResult } from "../durable/session.ts";
-import type { Env } from "../env.ts";
+import type { Resources } from "../host/resources.ts";
+import type { RecordResult } from "../host/session.ts";
+import type { Intent } from "../session/intent-schema.ts";
 import type { AppContext } from "./context.ts";
 import { problem } from "./problem.ts";
 
 export type Step<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /** Secret values for the env var names a source lists; unset or empty names are simply absent. */
-export function secretsFrom(env: Env, names: readonly string[]): Secret[] {
+export function secretsFrom(secrets: Secrets, names: readonly string[]): Secret[] {
   return names.flatMap((id) => {
-    const value = env[id];
+    const value = secrets[id];
     return typeof value === "string" && value !== "" ? [{ id, value }] : [];
   });
 }
@@ -37,7 +38,7 @@ export async function readVerified(
   const verdict = await verifiers[scheme]({
     rawBody: body.bytes,
     headers: c.req.raw.headers,
-    secrets: secretsFrom(c.env, secretEnv),
+    secrets: secretsFrom(c.get("res").secrets, secretEnv),
     now: Date.now(),
     toleranceSec: "toleranceSec" in source ? source.toleranceSec : undefined,
   });
@@ -73,7 +74,7 @@ export function parseBody<S extends z.ZodType>(bytes: Uint8Array, schema: S): St
  * is a 503 so the sender retries, because a delivery that was not kept must not be acknowledged.
  */
 export async function recordEvents(
-  env: Env,
+  res: Resources,
   source: Source,
   items: readonly { event: InboundEvent; intent?: Intent; decision?: { event: string; data: object } }[],
 ): Promise<Step<RecordResult[]>> {
@@ -81,7 +82,7 @@ export async function recordEvents(
   try {
     const results = await Promise.all(
       items.map(({ event, intent, decision }) =>
-        env.SESSIONS.getByName(event.sessionKey).record({
+        res.sessions.getByName(event.sessionKey).record({
           event,
           retentionMs,
           intent,

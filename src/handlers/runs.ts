@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { OPS_INSTANCE } from "../durable/ops.ts";
 import { requireAdmin } from "./admin.ts";
 import type { AppEnv } from "./context.ts";
 import { parseBody } from "./pipeline.ts";
@@ -20,7 +19,7 @@ export const runsApi = new Hono<AppEnv>()
     if (status && !RUN_STATUSES.includes(status as (typeof RUN_STATUSES)[number])) {
       return problem("bad_query", `status must be one of ${RUN_STATUSES.join(", ")}`);
     }
-    const runs = await c.env.OPS.getByName(OPS_INSTANCE).listRuns({
+    const runs = await c.get("res").ops().listRuns({
       status,
       workflow: c.req.query("workflow") || undefined,
       since,
@@ -36,7 +35,7 @@ export const runsApi = new Hono<AppEnv>()
   .get("/:id", async (c) => {
     const id = c.req.param("id");
     if (!RUN_ID.test(id)) return problem("not_found", `no run "${id}"`);
-    const trace = await c.env.RUNS.getByName(id).getTrace();
+    const trace = await c.get("res").runs.getByName(id).getTrace();
     return trace
       ? new Response(trace, { headers: { "content-type": "application/json; charset=utf-8" } })
       : problem("not_found", `no run "${id}"`);
@@ -45,7 +44,7 @@ export const runsApi = new Hono<AppEnv>()
     const requestedAt = Date.now();
     const id = c.req.param("id");
     if (!RUN_ID.test(id)) return problem("not_found", `no run "${id}"`);
-    const result = await c.env.RUNS.getByName(id).cancel({ source: "api", requestedAt });
+    const result = await c.get("res").runs.getByName(id).cancel({ source: "api", requestedAt });
     if (!result.found) return problem("not_found", `no run "${id}"`);
     return c.json({ runId: id, ...result });
   })
@@ -55,7 +54,7 @@ export const runsApi = new Hono<AppEnv>()
     const raw = new Uint8Array(await c.req.arrayBuffer());
     const body = parseBody(raw, z.json());
     if (!body.ok) return body.response;
-    const result = await c.env.RUNS.getByName(id).resume(body.value, c.req.query("step") || undefined);
+    const result = await c.get("res").runs.getByName(id).resume({ input: body.value, stepId: c.req.query("step") || undefined });
     if (!result.found) return problem("not_found", `no run "${id}"`);
     if (!result.resumed) {
       return problem(

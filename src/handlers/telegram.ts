@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { normalizeTelegram, TelegramUpdate } from "../core/inbound/telegram.ts";
+import { chatIntent } from "../session/intent.ts";
 import { type AppEnv, findSource } from "./context.ts";
-import { chatIntent } from "./intent.ts";
 import { acknowledge, parseBody, readVerified, recordEvents } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
@@ -16,7 +16,7 @@ export const telegram = new Hono<AppEnv>().post("/:bot", async (c) => {
   if (!update.ok) return update.response;
   const event = normalizeTelegram(name, update.value, new Date().toISOString());
   const items = [{ event, ...chatIntent(c.get("config"), name, source, event) }];
-  const recorded = await recordEvents(c.env, source, items);
+  const recorded = await recordEvents(c.get("res"), source, items);
   if (!recorded.ok) return recorded.response;
   return acknowledge(recorded.value[0] as (typeof recorded.value)[0]);
 });

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { normalizeWhatsApp, WhatsAppWebhook } from "../core/inbound/whatsapp.ts";
 import { checkMetaHandshake } from "../core/verify/meta.ts";
+import { chatIntent } from "../session/intent.ts";
 import { type AppEnv, findSource } from "./context.ts";
-import { chatIntent } from "./intent.ts";
 import { parseBody, readVerified, recordEvents, secretsFrom } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
@@ -18,7 +18,7 @@ export const whatsapp = new Hono<AppEnv>()
     if (!source) return problem("unknown_source", `no whatsapp app named "${name}" in hookline.yaml`);
     const verdict = checkMetaHandshake({
       query: new URL(c.req.url).searchParams,
-      verifyTokens: secretsFrom(c.env, source.verifyTokenEnv),
+      verifyTokens: secretsFrom(c.get("res").secrets, source.verifyTokenEnv),
     });
     if (!verdict.ok) {
       return verdict.reason === "no_secret"
@@ -43,7 +43,7 @@ export const whatsapp = new Hono<AppEnv>()
     }
     const config = c.get("config");
     const items = normalized.events.map((event) => ({ event, ...chatIntent(config, name, source, event) }));
-    const recorded = await recordEvents(c.env, source, items);
+    const recorded = await recordEvents(c.get("res"), source, items);
     if (!recorded.ok) return recorded.response;
     const deliveries = recorded.value.map((r) => ({
       deliveryKey: r.deliveryKey,

@@ -1,11 +1,12 @@
 import { toStepError } from "../engine/errors/to-step-error.ts";
-import type { Env } from "../env.ts";
-import { executeStep } from "./execute.ts";
+import type { QueueBatch, QueueMessage } from "../host/ports.ts";
+import type { Resources, RunApi } from "../host/resources.ts";
+import { executeStep } from "../steps/execute.ts";
 import { StepMessage, type StepReport } from "./messages.ts";
 
 const POLL_MS = 50;
 
-type RunStub = ReturnType<Env["RUNS"]["getByName"]>;
+type RunStub = RunApi;
 
 /**
  * Aborts `controller` as soon as the run no longer wants the attempt. Push first: an outstanding
@@ -40,7 +41,7 @@ function watchForCancel(run: RunStub, attemptId: string, controller: AbortContro
 }
 
 /** Runs one STEPS message: one attempt of one step, reported back to its RunObject. */
-export async function handleStepMessage(msg: Message<unknown>, env: Env): Promise<void> {
+export async function handleStepMessage(msg: QueueMessage, res: Resources): Promise<void> {
   const parsed = StepMessage.safeParse(msg.body);
   if (!parsed.success) {
     // Nothing names a run to report to; redelivering cannot fix it.
@@ -49,7 +50,7 @@ export async function handleStepMessage(msg: Message<unknown>, env: Env): Promis
     return;
   }
   const m = parsed.data;
-  const run = env.RUNS.getByName(m.runId);
+  const run = res.runs.getByName(m.runId);
   try {
     const { proceed } = await run.stepStarted(m.attemptId);
     if (!proceed) {
@@ -64,7 +65,9 @@ export async function handleStepMessage(msg: Message<unknown>, env: Env): Promis
     let report: StepReport;
     try {
       const result = await executeStep(m.resolved, {
-        env,
+        config: res.config,
+        secrets: res.secrets,
+        outboundFetch: res.outboundFetch,
         signal,
         extraMessages: m.extraMessages,
         streamTo: m.streamTo,
@@ -91,12 +94,12 @@ export async function handleStepMessage(msg: Message<unknown>, env: Env): Promis
   }
 }
 
-export async function handleStepBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  await Promise.all(batch.messages.map((msg) => handleStepMessage(msg, env)));
+export async function handleStepBatch(batch: QueueBatch, res: Resources): Promise<void> {
+  await Promise.all(batch.messages.map((msg) => handleStepMessage(msg, res)));
 }
 
 /** Dead letters: each one fails its attempt for good, so the run ends `failed` with the reason recorded. */
-export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function handleDeadLetterBatch(batch: QueueBatch, res: Resources): Promise<void> {
   for (const msg of batch.messages) {
     const parsed = StepMessage.safeParse(msg.body);
     if (!parsed.success) {
@@ -106,7 +109,7 @@ export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: E
     }
     const m = parsed.data;
     try {
-      await env.RUNS.getByName(m.runId).stepDeadLettered(
+      await res.runs.getByName(m.runId).stepDeadLettered(
         m.stepId,
         m.attemptId,
         `step "${m.stepId}" attempt ${m.attempt} was not completed after ${msg.attempts} deliveries`,

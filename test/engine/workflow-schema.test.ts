@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration } from "../../src/engine/duration.ts";
+import { parseDuration } from "../../src/core/duration.ts";
 import { parseWorkflow, WorkflowSchema } from "../../src/engine/workflow-schema.ts";
 
 const issuesOf = (workflow: unknown) => {

@@ -1,6 +1,11 @@
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/app.ts";
+import { createApp } from "../../src/app.ts";
+import { resourcesFor } from "../../src/durable/resources.ts";
+import type { Env } from "../../src/env.ts";
+
+/** The real app over the real bindings; a copied env gets its own (here: token-less) resources. */
+const app = createApp((e) => resourcesFor(e as Env));
 import { telegramUpdate } from "../fixtures/payloads.ts";
 import { BASE_URL, TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { signedRequest } from "../fixtures/signed-request.ts";

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
-import { sendCallbackReply } from "../../src/durable/run-reply.ts";
+import { sendCallbackReply } from "../../src/channels/callback.ts";
 import { adminHeaders, deliver, trace, waitForStatus } from "../fixtures/runs.ts";
 import { BASE_URL } from "../fixtures/secrets.ts";
 import { marker, waitForRequest } from "../servers/client.ts";
@@ -41,7 +41,7 @@ describe("runs against real local upstreams", () => {
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const host = new URL(echoUrl).host;
     const outcome = await sendCallbackReply(
-      { ...env, CALLBACK_SECRET: secret },
+      { CALLBACK_SECRET: secret },
       {
         channel: "generic",
         scheme: "github",
@@ -60,7 +60,7 @@ describe("runs against real local upstreams", () => {
 
   it("refuses a callback to a private address that is not allow-listed", async () => {
     const outcome = await sendCallbackReply(
-      { ...env, CALLBACK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
+      { CALLBACK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
       {
         channel: "generic",
         scheme: "github",

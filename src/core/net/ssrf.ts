@@ -32,7 +32,8 @@ const PRIVATE_SUFFIXES: ReadonlyArray<readonly [string, AddressClass]> = [
  * example `127.0.0.1.nip.io`, or DNS rebinding) passes, because a Worker has no DNS API to
  * resolve it first, and a resolve-then-fetch check would still race a rebinding server. On
  * Cloudflare the fetch leaves from Cloudflare's edge, where our own private ranges are not
- * routable; a Node deployment should also pin the resolved address at connect time.
+ * routable; on Node, `createPinnedFetch` (src/node/net/pinned-fetch.ts) checks the resolved
+ * address and connects to exactly that one.
  *
  * @example
  * checkOutboundUrl("http://169.254.169.254/latest/meta-data"); // { ok: false, reason: "metadata" }
@@ -47,7 +48,7 @@ export function checkOutboundUrl(url: string, allow: readonly string[] = []): Ou
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
     return { ok: false, reason: "unsupported_scheme" };
-  if (isAllowed(parsed, allow)) return { ok: true, url: parsed };
+  if (isAllowedHost(parsed, allow)) return { ok: true, url: parsed };
   const verdict = classifyHost(parsed.hostname);
   return verdict === "public" ? { ok: true, url: parsed } : { ok: false, reason: verdict };
 }
@@ -76,7 +77,15 @@ export function classifyHost(hostname: string): AddressClass {
   return "public";
 }
 
-function isAllowed(url: URL, allow: readonly string[]): boolean {
+/**
+ * Whether `url`'s host is in `allow` (entries `host` or `host:port`, the port defaulting to the
+ * scheme's). Shared with the Node adapter's pinned fetch, so both layers read the list alike.
+ *
+ * @example
+ * isAllowedHost(new URL("http://127.0.0.1:11434/api/tags"), ["127.0.0.1:11434"]); // true
+ * isAllowedHost(new URL("http://127.0.0.1:8080/"), ["127.0.0.1:11434"]); // false
+ */
+export function isAllowedHost(url: URL, allow: readonly string[]): boolean {
   if (allow.length === 0) return false;
   const host = url.hostname.toLowerCase().replace(/\.+$/, "");
   const port = url.port || (url.protocol === "https:" ? "443" : "80");

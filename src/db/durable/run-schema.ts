@@ -50,7 +50,8 @@ export const attempts = sqliteTable("attempts", {
 /** Effects committed with the transition that produced them; sent after commit, deleted once sent. */
 export const outbox = sqliteTable("outbox", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  kind: text("kind", { enum: ["step", "event", "reply", "approval", "notify"] }).notNull(),
+  /** step/event: to the queues; reply: to the chat or callback; session: a RunToSession message. */
+  kind: text("kind", { enum: ["step", "event", "reply", "session"] }).notNull(),
   payload: text("payload").notNull(),
   createdAt: integer("created_at").notNull(),
   attempts: integer("attempts").notNull().default(0),

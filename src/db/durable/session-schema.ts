@@ -38,35 +38,23 @@ export const outbox = sqliteTable("outbox", {
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 
-/** The chat session: at most one active run, plus what waits behind it. One row (id = 1). */
-export const sessionState = sqliteTable("session_state", {
+/**
+ * The chat session's state: the pure machine's `SessionState` as JSON (src/session/state.ts), and the
+ * source it belongs to (one session = one chat of one source). One row (id = 1).
+ */
+export const chat = sqliteTable("chat", {
   id: integer("id").primaryKey(),
-  activeRunId: text("active_run_id"),
-  activeSince: integer("active_since"),
-  /** An open collect window: when it closes at the latest, and when it closes if nothing else arrives. */
-  collectUntil: integer("collect_until"),
-  collectHardUntil: integer("collect_hard_until"),
+  source: text("source"),
+  state: text("state").notNull(),
 });
 
 /**
- * Accepted messages waiting for the session: `queue` (FIFO behind the active run) or `collect` (the open
- * collect window). Each names its delivery and the rule that matched it.
+ * Actions the machine decided, committed with the state that decided them and carried out in id order
+ * after the commit; a row is deleted once done, so a crash in between carries it out again.
  */
-export const pending = sqliteTable("pending", {
+export const chatActions = sqliteTable("chat_actions", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  kind: text("kind", { enum: ["queue", "collect"] }).notNull(),
-  deliveryKey: text("delivery_key").notNull(),
-  intent: text("intent").notNull(),
-  at: integer("at").notNull(),
-});
-
-/** Approval buttons sent to the chat; a press resumes the run if the presser is allowed. */
-export const approvals = sqliteTable("approvals", {
-  token: text("token").primaryKey(),
-  runId: text("run_id").notNull(),
-  waitId: text("wait_id").notNull(),
-  stepId: text("step_id").notNull(),
-  allowed: text("allowed").notNull(),
+  action: text("action").notNull(),
+  attempts: integer("attempts").notNull().default(0),
   createdAt: integer("created_at").notNull(),
-  answeredAt: integer("answered_at"),
 });

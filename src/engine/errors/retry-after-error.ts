@@ -1,4 +1,4 @@
-import { parseDuration } from "../duration.ts";
+import { parseDuration } from "../../core/duration.ts";
 
 /**
  * Thrown by a step executor when the far side said when to come back (HTTP 429 or 503 with

@@ -1,0 +1,164 @@
+import { and, desc, eq, gte, lte, sql } from "drizzle-orm";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { z } from "zod";
+import migrations from "../../migrations/durable/ops/migrations.js";
+import {
+  type DeliveryIndexRow,
+  deliveryIndex,
+  type RunIndexRow,
+  runIndex,
+} from "../db/durable/ops-schema.ts";
+import type { EventEnvelope } from "../queue/messages.ts";
+import type { ObjectState } from "./ports.ts";
+import { openDb } from "./sqlite.ts";
+
+/** What the index learns about a ledger row: everything but the payload, plus its session. */
+export const DeliverySummary = z.object({
+  key: z.string(),
+  source: z.string(),
+  channel: z.string(),
+  kind: z.string(),
+  outcome: z.string(),
+  sessionKey: z.string(),
+  receivedAt: z.number(),
+  expiresAt: z.number(),
+  seenCount: z.number().int(),
+  lastSeenAt: z.number(),
+  decision: z.string().nullable().optional(),
+});
+export type DeliverySummary = z.infer<typeof DeliverySummary>;
+
+export const ListQuery = z.object({
+  source: z.string().optional(),
+  since: z.number().optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+export type ListQuery = z.input<typeof ListQuery>;
+
+export const RunQuery = z.object({
+  status: z.string().optional(),
+  workflow: z.string().optional(),
+  since: z.number().optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+
+/**
+ * Operator-facing state across sessions, on any host: the delivery and run index today; live counters and
+ * the dashboard later.
+ */
+export class Ops {
+  private readonly db;
+  private readonly host: ObjectState;
+
+  constructor(host: ObjectState) {
+    this.host = host;
+    this.db = openDb(host.storage);
+    host.blockConcurrencyWhile(() => migrate(this.db, migrations));
+  }
+
+  /** Upserts summaries from session outboxes. Idempotent: replays and reordering keep the highest seen count. */
+  async indexDeliveries(rows: DeliverySummary[]): Promise<number> {
+    const parsed = z.array(DeliverySummary).parse(rows);
+    this.host.storage.transactionSync(() => {
+      for (const row of parsed) {
+        this.db
+          .insert(deliveryIndex)
+          .values(row)
+          .onConflictDoUpdate({
+            target: deliveryIndex.key,
+            set: {
+              seenCount: sql`max(${deliveryIndex.seenCount}, excluded.seen_count)`,
+              lastSeenAt: sql`max(${deliveryIndex.lastSeenAt}, excluded.last_seen_at)`,
+            },
+          })
+          .run();
+      }
+    });
+    if ((await this.host.storage.getAlarm()) === null) {
+      await this.host.storage.setAlarm(Date.now() + 60 * 60_000);
+    }
+    return parsed.length;
+  }
+
+  async listDeliveries(query: ListQuery): Promise<DeliveryIndexRow[]> {
+    const q = ListQuery.parse(query);
+    const where = and(
+      q.source ? eq(deliveryIndex.source, q.source) : undefined,
+      q.since !== undefined ? gte(deliveryIndex.receivedAt, q.since) : undefined,
+    );
+    return this.db
+      .select()
+      .from(deliveryIndex)
+      .where(where)
+      .orderBy(desc(deliveryIndex.receivedAt))
+      .limit(q.limit)
+      .all();
+  }
+
+  async getDelivery(key: string): Promise<DeliveryIndexRow | null> {
+    return (
+      this.db
+        .select()
+        .from(deliveryIndex)
+        .where(eq(deliveryIndex.key, z.string().parse(key)))
+        .get() ?? null
+    );
+  }
+
+  /**
+   * Applies `run.state` events to the run index. Order-insensitive: a row only moves forward in time, so a
+   * redelivered or late event never rolls a run back.
+   */
+  async applyRunEvents(events: EventEnvelope[]): Promise<void> {
+    this.host.storage.transactionSync(() => {
+      for (const e of events) {
+        if (e.type !== "run.state" || !e.runId || !e.workflowId) continue;
+        const state = String(e.data.state);
+        const status = state === "started" ? "running" : state;
+        this.db
+          .insert(runIndex)
+          .values({
+            runId: e.runId,
+            workflowId: e.workflowId,
+            status,
+            source: e.source,
+            deliveryKey: e.deliveryKey,
+            startedAt: e.at,
+            updatedAt: e.at,
+          })
+          .onConflictDoUpdate({
+            target: runIndex.runId,
+            set: {
+              status: sql`case when excluded.updated_at >= ${runIndex.updatedAt} and ${runIndex.status} not in ('completed','failed','cancelled','governor_breached') then excluded.status else ${runIndex.status} end`,
+              updatedAt: sql`max(${runIndex.updatedAt}, excluded.updated_at)`,
+              startedAt: sql`min(${runIndex.startedAt}, excluded.started_at)`,
+            },
+          })
+          .run();
+      }
+    });
+  }
+
+  async listRuns(query: z.input<typeof RunQuery>): Promise<RunIndexRow[]> {
+    const q = RunQuery.parse(query);
+    const where = and(
+      q.status ? eq(runIndex.status, q.status) : undefined,
+      q.workflow ? eq(runIndex.workflowId, q.workflow) : undefined,
+      q.since !== undefined ? gte(runIndex.startedAt, q.since) : undefined,
+    );
+    return this.db
+      .select()
+      .from(runIndex)
+      .where(where)
+      .orderBy(desc(runIndex.startedAt))
+      .limit(q.limit)
+      .all();
+  }
+
+  /** Hourly purge of index rows whose ledger entry has expired too. */
+  async alarm(): Promise<void> {
+    this.db.delete(deliveryIndex).where(lte(deliveryIndex.expiresAt, Date.now())).run();
+    const left = this.db.select({ key: deliveryIndex.key }).from(deliveryIndex).limit(1).get();
+    if (left) await this.host.storage.setAlarm(Date.now() + 60 * 60_000);
+  }
+}

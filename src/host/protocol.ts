@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { PriceTableSchema } from "../engine/governor.ts";
+import { StepReport } from "../queue/messages.ts";
+
+/**
+ * What crosses between objects, checked with zod where it arrives: a session (or the API) talking to a
+ * run, a run talking back to its session, and a step worker reporting an attempt. Object RPC copies its
+ * arguments, but it does not check them: a stale caller after a deploy, or a bug, must fail loudly here
+ * instead of corrupting a run.
+ */
+
+/** Ids are short and printable; anything else is a caller bug. */
+export const RunId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "run ids are 1-100 of [A-Za-z0-9_-]");
+export const AttemptId = z.string().min(1).max(300);
+
+/** Where a run came from, if a delivery started it (chat runs also name their session and chat). */
+export const RunOrigin = z.object({
+  source: z.string(),
+  deliveryKey: z.string(),
+  sessionKey: z.string().optional(),
+  channel: z.string().optional(),
+  chatId: z.string().nullable().optional(),
+  senderId: z.string().nullable().optional(),
+});
+
+// ---- session (or API) → run -------------------------------------------------------------------------
+
+export const StartRun = z.object({
+  type: z.literal("start"),
+  runId: RunId,
+  workflowId: z.string().min(1),
+  /** The workflow as configured; the engine validates it and pins it for the run's lifetime. */
+  workflow: z.unknown(),
+  input: z.json().default(null),
+  event: z.json().default(null),
+  prices: PriceTableSchema.default({}),
+  origin: RunOrigin.nullable().default(null),
+});
+export const CancelRun = z.object({
+  type: z.literal("cancel"),
+  source: z.string().min(1).max(200),
+  requestedAt: z.number(),
+});
+export const SteerRun = z.object({ type: z.literal("steer"), text: z.string().max(10_000) });
+export const ResumeRun = z.object({
+  type: z.literal("resume"),
+  input: z.json(),
+  stepId: z.string().max(200).optional(),
+});
+export const RunProgressQuery = z.object({ type: z.literal("progress") });
+
+export const SessionToRun = z.discriminatedUnion("type", [
+  StartRun,
+  CancelRun,
+  SteerRun,
+  ResumeRun,
+  RunProgressQuery,
+]);
+export type SessionToRun = z.input<typeof SessionToRun>;
+
+export interface StartResult {
+  runId: string;
+  status: string;
+  created: boolean;
+}
+export type CancelResult =
+  | { found: false }
+  | { found: true; status: string; alreadyFinished: true }
+  | {
+      found: true;
+      status: string;
+      alreadyFinished: false;
+      requestedAt: number;
+      acknowledgedAt: number;
+      latencyMs: number;
+    };
+export type ResumeResult = { found: false } | { found: true; status: string; resumed: boolean };
+export interface RunProgress {
+  status: string;
+  currentStep: string | null;
+  startedAt: number;
+}
+
+/** The answer to each message type. */
+export interface SessionToRunReplies {
+  start: StartResult;
+  cancel: CancelResult;
+  steer: { accepted: boolean };
+  resume: ResumeResult;
+  progress: RunProgress | null;
+}
+
+// ---- run → session ----------------------------------------------------------------------------------
+
+export const RunFinishedMsg = z.object({ type: z.literal("runFinished"), runId: RunId, status: z.string() });
+export const ApprovalRequestedMsg = z.object({
+  type: z.literal("approvalRequested"),
+  runId: RunId,
+  waitId: z.string(),
+  stepId: z.string(),
+  prompt: z.string(),
+  /** Who may press: the sender who started the run (empty = anyone in the chat). */
+  allowed: z.array(z.string()),
+  /** The chat to ask in. */
+  target: z.string().nullable(),
+});
+export const ApprovalExpiredMsg = z.object({
+  type: z.literal("approvalExpired"),
+  runId: RunId,
+  stepId: z.string(),
+});
+
+export const RunToSession = z.discriminatedUnion("type", [
+  RunFinishedMsg,
+  ApprovalRequestedMsg,
+  ApprovalExpiredMsg,
+]);
+export type RunToSession = z.infer<typeof RunToSession>;
+
+// ---- step worker → run ------------------------------------------------------------------------------
+
+export const StepFinishedArgs = z.object({ stepId: z.string(), attemptId: AttemptId, report: StepReport });
+export const DeadLetterArgs = z.object({ stepId: z.string(), attemptId: AttemptId, reason: z.string() });

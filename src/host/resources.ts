@@ -1,0 +1,45 @@
+import type { HooklineConfig } from "../config/schema.ts";
+import type { Secrets } from "../core/secrets.ts";
+import type { Ops } from "./ops.ts";
+import type { ObjectLookup, QueuePort } from "./ports.ts";
+import type { Run } from "./run.ts";
+export type { Secrets };
+import type { Session } from "./session.ts";
+
+/** The RPC surface of each object, derived from the runtime-neutral classes. */
+export type SessionApi = Pick<Session, "record" | "getDelivery" | "fromRun">;
+export type RunApi = Pick<
+  Run,
+  | "fromSession"
+  | "cancel"
+  | "resume"
+  | "getStatus"
+  | "getTrace"
+  | "stepStarted"
+  | "watchCancel"
+  | "isOutstanding"
+  | "stepFinished"
+  | "stepDeadLettered"
+>;
+export type OpsApi = Pick<Ops, "indexDeliveries" | "listDeliveries" | "getDelivery" | "applyRunEvents" | "listRuns">;
+
+/**
+ * Everything a host hands its objects, queue consumers and routes, resolved once per host: config and
+ * secrets (so `env` never travels into channels or models), the two queues, and object lookup.
+ * Workers build it from bindings (src/durable/resources.ts); Node from its own implementations (src/node/).
+ */
+export interface Resources {
+  readonly config: HooklineConfig;
+  readonly secrets: Secrets;
+  readonly steps: QueuePort;
+  readonly events: QueuePort;
+  readonly sessions: ObjectLookup<SessionApi>;
+  readonly runs: ObjectLookup<RunApi>;
+  /** The single operator index (delivery and run index). */
+  readonly ops: () => OpsApi;
+  /** The fetch http steps and callbacks use. Node pins each connection to a checked address. */
+  readonly outboundFetch: typeof fetch;
+  /** Which runtime this is, for messages and the health check. */
+  readonly runtime: "workerd" | "node";
+}
+

@@ -1,0 +1,58 @@
+import type { z } from "zod";
+import type { RunRow, runs } from "../db/durable/run-schema.ts";
+import type { StepReport } from "../queue/messages.ts";
+import type { StartRun } from "./protocol.ts";
+import type { ChatOrigin, RunIdentity } from "./run-store.ts";
+
+/** The `model.call` event's data for one successful attempt. */
+export function modelCallData(
+  kind: string,
+  r: Extract<z.infer<typeof StepReport>, { ok: true }>,
+  latencyMs: number,
+) {
+  const out = r.usage?.outputTokens ?? 0;
+  return {
+    kind,
+    provider: r.provider ?? null,
+    model: r.model ?? null,
+    latency_ms: latencyMs,
+    input_tokens: r.usage?.inputTokens ?? 0,
+    output_tokens: out,
+    tokens_per_sec: latencyMs > 0 ? (out * 1000) / latencyMs : null,
+  };
+}
+
+/** Where a stored run answers, if it came from a chat. */
+export function chatOriginOf(
+  row: Pick<RunRow, "sessionKey" | "chatId" | "senderId">,
+): ChatOrigin | undefined {
+  return row.sessionKey && row.chatId
+    ? { sessionKey: row.sessionKey, target: row.chatId, senderId: row.senderId }
+    : undefined;
+}
+
+type NewRunRow = typeof runs.$inferInsert &
+  Pick<RunRow, "id" | "workflowId" | "source" | "deliveryKey" | "sessionKey" | "chatId" | "senderId">;
+
+/** The run's row as `start` inserts it (its state is written by the first transition). */
+export function newRunRow(a: z.infer<typeof StartRun>, status: string, now: number): NewRunRow {
+  return {
+    id: a.runId,
+    workflowId: a.workflowId,
+    source: a.origin?.source ?? null,
+    deliveryKey: a.origin?.deliveryKey ?? null,
+    channel: a.origin?.channel ?? null,
+    chatId: a.origin?.chatId ?? null,
+    sessionKey: a.origin?.sessionKey ?? null,
+    senderId: a.origin?.senderId ?? null,
+    status,
+    state: "{}",
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Identity copied onto every event envelope. */
+export function identityOf(row: Pick<RunRow, "id" | "workflowId" | "source" | "deliveryKey">): RunIdentity {
+  return { runId: row.id, workflowId: row.workflowId, source: row.source, deliveryKey: row.deliveryKey };
+}

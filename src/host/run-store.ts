@@ -1,0 +1,265 @@
+import { asc, desc, eq, inArray, isNull, min, sql } from "drizzle-orm";
+import type { z } from "zod";
+import {
+  type AttemptRow,
+  attempts,
+  outbox,
+  type RunRow,
+  runs,
+  steered,
+  timers,
+} from "../db/durable/run-schema.ts";
+import type { Effect } from "../engine/effects.ts";
+import { costOf, type PriceTable } from "../engine/governor.ts";
+import type { RunState } from "../engine/state.ts";
+import type { ReplyMessage } from "../channels/callback.ts";
+import type { EventEnvelope, StepMessage, StepReport } from "../queue/messages.ts";
+import type { RunToSession } from "./protocol.ts";
+import type { ObjectDb } from "./sqlite.ts";
+
+export type RunDb = ObjectDb;
+
+/** The run's origin and identity, copied onto every event envelope. */
+export interface RunIdentity {
+  runId: string;
+  workflowId: string;
+  source: string | null;
+  deliveryKey: string | null;
+}
+
+/** Where a chat run answers: its session, channel target and the person who started it. */
+export interface ChatOrigin {
+  sessionKey: string;
+  target: string;
+  senderId: string | null;
+}
+
+/** What a transition's writes need to know about the run, besides its state. */
+export interface TransitionContext {
+  db: RunDb;
+  who: RunIdentity;
+  /** Set for chat runs: replies, approvals and the finished notice go to this session. */
+  chat: ChatOrigin | undefined;
+  /** A generic source with a callback URL: replies are POSTed there, signed. */
+  hasCallback: boolean;
+  /** Adds cancel timings to `run.cancel` and the like. */
+  enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/**
+ * Writes one transition: the new state and every durable effect (attempt rows, STEPS messages, timers,
+ * events, messages for the session) in the caller's transaction. Effects that only exist in memory
+ * (aborts) are left to the caller, to run after the commit.
+ */
+export function persistTransition(
+  ctx: TransitionContext,
+  state: RunState,
+  effects: readonly Effect[],
+  now: number,
+): void {
+  const { db, who, chat, hasCallback, enrich } = ctx;
+  db.update(runs)
+    .set({
+      status: state.status,
+      state: JSON.stringify(state),
+      updatedAt: now,
+      ignoredResults: state.ignoredResults,
+    })
+    .where(eq(runs.id, who.runId))
+    .run();
+  for (const effect of effects) {
+    switch (effect.type) {
+      case "enqueueStep": {
+        db.insert(attempts)
+          .values({
+            attemptId: effect.attemptId,
+            stepId: effect.stepId,
+            attempt: effect.attempt,
+            kind: effect.kind,
+            status: "queued",
+            enqueuedAt: now,
+            model: effect.resolved.kind === "llm" ? effect.resolved.model : null,
+          })
+          .onConflictDoNothing()
+          .run();
+        const message: StepMessage = {
+          v: 1,
+          runId: who.runId,
+          stepId: effect.stepId,
+          attempt: effect.attempt,
+          attemptId: effect.attemptId,
+          resolved: effect.resolved,
+          deadlineMs: effect.deadlineMs,
+          enqueuedAt: now,
+        };
+        if (effect.resolved.kind === "llm") {
+          // Steered messages go to the next llm step, once; the trace shows which attempt took them.
+          const steer = db
+            .select()
+            .from(steered)
+            .where(isNull(steered.usedBy))
+            .orderBy(asc(steered.id))
+            .all();
+          if (steer.length > 0) {
+            message.extraMessages = steer.map((m) => ({ role: "user" as const, content: m.text }));
+            db.update(steered).set({ usedBy: effect.attemptId }).where(isNull(steered.usedBy)).run();
+          }
+          if (chat && effect.resolved.stream && who.source)
+            message.streamTo = { source: who.source, target: chat.target };
+        }
+        db.insert(outbox)
+          .values({ kind: "step", payload: JSON.stringify(message), createdAt: now })
+          .run();
+        break;
+      }
+      case "setTimer":
+        db.insert(timers)
+          .values({ timerId: effect.timerId, at: effect.at, purpose: effect.purpose })
+          .onConflictDoUpdate({ target: timers.timerId, set: { at: effect.at, purpose: effect.purpose } })
+          .run();
+        break;
+      case "cancelTimer":
+        db.delete(timers).where(eq(timers.timerId, effect.timerId)).run();
+        break;
+      case "emit":
+        insertEvent(db, who, effect.event, enrich ? enrich(effect.event, effect.data) : effect.data, now);
+        break;
+      case "reply": {
+        // Chat runs answer in their chat; generic sources with a callback get a signed POST.
+        insertEvent(db, who, "run.reply", { step_id: effect.stepId, text: effect.text }, now);
+        const reply: ReplyMessage = {
+          id: `${who.runId}:${effect.stepId}:${now}`,
+          runId: who.runId,
+          stepId: effect.stepId,
+          deliveryKey: who.deliveryKey,
+          text: effect.text,
+        };
+        if (hasCallback || chat) {
+          db.insert(outbox)
+            .values({ kind: "reply", payload: JSON.stringify(reply), createdAt: now })
+            .run();
+        }
+        break;
+      }
+      case "requestApproval":
+        // Only a chat can show buttons; other runs are resumed through the API.
+        if (chat)
+          toSession(db, now, {
+            type: "approvalRequested",
+            runId: who.runId,
+            waitId: effect.waitId,
+            stepId: effect.stepId,
+            prompt: effect.prompt ?? "",
+            allowed: chat.senderId ? [chat.senderId] : [],
+            target: chat.target,
+          });
+        break;
+      case "waitExpired":
+        if (chat) toSession(db, now, { type: "approvalExpired", runId: who.runId, stepId: effect.stepId });
+        break;
+      case "finish":
+        // The session starts its next queued message once this run is over.
+        if (chat) toSession(db, now, { type: "runFinished", runId: who.runId, status: effect.status });
+        break;
+      case "abortStep":
+        break;
+    }
+  }
+}
+
+function toSession(db: RunDb, now: number, message: RunToSession): void {
+  db.insert(outbox)
+    .values({ kind: "session", payload: JSON.stringify(message), createdAt: now })
+    .run();
+}
+
+export function insertEvent(
+  db: RunDb,
+  who: RunIdentity,
+  type: string,
+  data: Record<string, unknown>,
+  now: number,
+) {
+  const envelope: EventEnvelope = { v: 1, id: crypto.randomUUID(), type, ...who, at: now, data };
+  db.insert(outbox)
+    .values({ kind: "event", payload: JSON.stringify(envelope), createdAt: now })
+    .run();
+}
+
+export function loadRun(db: RunDb): RunRow | undefined {
+  return db.select().from(runs).limit(1).get();
+}
+
+/** The earliest moment the alarm must wake: a due timer, or a retry of an unsent outbox. */
+export function nextWake(db: RunDb, outboxRetryAt: number | undefined): number | undefined {
+  const timer =
+    db
+      .select({ at: min(timers.at) })
+      .from(timers)
+      .get()?.at ?? undefined;
+  if (timer === undefined) return outboxRetryAt;
+  return outboxRetryAt === undefined ? timer : Math.min(timer, outboxRetryAt);
+}
+
+export function dueTimers(db: RunDb, now: number) {
+  return db.select().from(timers).where(sql`${timers.at} <= ${now}`).orderBy(asc(timers.at)).all();
+}
+
+export type OutboxKind = "step" | "event" | "reply" | "session";
+
+export function pendingOutbox(
+  db: RunDb,
+  limit: number,
+  kinds: OutboxKind[] = ["step", "event", "reply", "session"],
+) {
+  return db
+    .select()
+    .from(outbox)
+    .where(inArray(outbox.kind, kinds))
+    .orderBy(asc(outbox.id))
+    .limit(limit)
+    .all();
+}
+
+/** Writes one attempt's result into its trace row (timings, provider, tokens, tokens/s, cost, error). */
+export function recordAttempt(
+  db: RunDb,
+  row: AttemptRow,
+  r: z.infer<typeof StepReport>,
+  opts: { status: AttemptRow["status"]; prices?: PriceTable },
+): void {
+  const latencyMs = r.finishedAt - r.startedAt;
+  const tokens = r.ok ? (r.usage?.outputTokens ?? 0) : 0;
+  const full = opts.prices !== undefined;
+  db.update(attempts)
+    .set({
+      status: opts.status,
+      startedAt: row.startedAt ?? r.startedAt,
+      finishedAt: r.finishedAt,
+      latencyMs,
+      error: r.ok ? null : r.error.message,
+      ...(full
+        ? {
+            provider: r.ok ? (r.provider ?? null) : null,
+            model: r.ok ? (r.model ?? row.model) : row.model,
+            inputTokens: r.ok ? (r.usage?.inputTokens ?? null) : null,
+            outputTokens: r.ok ? (r.usage?.outputTokens ?? null) : null,
+            tokensPerSec: r.ok && tokens > 0 && latencyMs > 0 ? (tokens * 1000) / latencyMs : null,
+            costUsd: r.ok && r.usage && opts.prices ? costOf(row.model, r.usage, opts.prices) : null,
+          }
+        : {}),
+    })
+    .where(eq(attempts.attemptId, row.attemptId))
+    .run();
+}
+
+/** The step in flight, if any: the latest queued or running attempt (what /status shows). */
+export function currentStep(db: RunDb): string | null {
+  const row = db
+    .select({ stepId: attempts.stepId })
+    .from(attempts)
+    .where(inArray(attempts.status, ["queued", "running"]))
+    .orderBy(desc(attempts.enqueuedAt))
+    .get();
+  return row?.stepId ?? null;
+}

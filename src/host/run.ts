@@ -1,0 +1,354 @@
+import { eq } from "drizzle-orm";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { z } from "zod";
+import migrations from "../../migrations/durable/run/migrations.js";
+import { attempts, outbox, runs, steered, timers } from "../db/durable/run-schema.ts";
+import { advance } from "../engine/advance.ts";
+import type { Effect } from "../engine/effects.ts";
+import type { EngineEvent } from "../engine/events.ts";
+import { FINISHED, type RunState } from "../engine/state.ts";
+import type { StepReport } from "../queue/messages.ts";
+import { CancelWatchers, type WatchResult } from "./cancel-watchers.ts";
+import type { ObjectState } from "./ports.ts";
+import {
+  AttemptId,
+  CancelRun,
+  type CancelResult,
+  DeadLetterArgs,
+  ResumeRun,
+  type ResumeResult,
+  type RunProgress,
+  SessionToRun,
+  type SessionToRunReplies,
+  StartRun,
+  type StartResult,
+  StepFinishedArgs,
+} from "./protocol.ts";
+import type { Resources } from "./resources.ts";
+import { chatOriginOf, identityOf, modelCallData, newRunRow } from "./run-args.ts";
+import { OutboxPump, sendDeliveries, sendQueuedOutbox } from "./run-outbox.ts";
+import {
+  type ChatOrigin,
+  currentStep,
+  dueTimers,
+  insertEvent,
+  loadRun,
+  nextWake,
+  pendingOutbox,
+  persistTransition,
+  type RunIdentity,
+  recordAttempt,
+} from "./run-store.ts";
+import { buildTrace } from "./run-trace.ts";
+import { openDb } from "./sqlite.ts";
+
+const MAX_OUTBOX_BACKOFF_MS = 60_000;
+const isOpen = (status: string) => status === "queued" || status === "running";
+
+/**
+ * One run, on any host (a Durable Object on Workers, an in-process object on Node). It holds the run's
+ * state and asks the pure engine what to do next: every transition (state + attempt rows + STEPS
+ * messages + timers + events) commits in one SQLite transaction, and the effects are sent after the
+ * commit from the outbox, so a crash between the two loses nothing.
+ *
+ * Cancel is push-first: a step worker holds an outstanding `watchCancel(attemptId)` call while it runs the
+ * attempt; `cancel()` commits the cancel and then resolves those calls, and the worker aborts the attempt's
+ * AbortSignal at once. A result for an attempt that is no longer outstanding is ignored and counted.
+ */
+export class Run {
+  private readonly db;
+  private state: RunState | undefined;
+  private who: RunIdentity | undefined;
+  private chat: ChatOrigin | undefined;
+  private readonly watchers = new CancelWatchers();
+  private readonly pump: OutboxPump;
+
+  private readonly host: ObjectState;
+  private readonly res: Resources;
+
+  constructor(host: ObjectState, res: Resources) {
+    this.host = host;
+    this.res = res;
+    this.db = openDb(host.storage);
+    this.pump = new OutboxPump({
+      sendQueued: () => sendQueuedOutbox(this.db, res),
+      sendDeliveries: () =>
+        this.who
+          ? sendDeliveries({ db: this.db, res, storage: host.storage, who: this.who, chat: this.chat })
+          : Promise.resolve(),
+      onQueuedError: (err) => {
+        const tries = (pendingOutbox(this.db, 1)[0]?.attempts ?? 0) + 1;
+        this.db.update(outbox).set({ attempts: tries }).run();
+        console.warn(`run outbox send failed (try ${tries}): ${(err as Error).message}`);
+      },
+      afterDeliveries: () => this.armAlarm(),
+      waitUntil: (p) => host.waitUntil(p),
+    });
+    host.blockConcurrencyWhile(async () => {
+      await migrate(this.db, migrations);
+      const row = loadRun(this.db);
+      if (row) {
+        this.state = JSON.parse(row.state) as RunState;
+        this.who = identityOf(row);
+        this.chat = chatOriginOf(row);
+      }
+    });
+  }
+
+  /** The Session → Run protocol: one checked union, one answer type per message. */
+  async fromSession<M extends SessionToRun>(message: M): Promise<SessionToRunReplies[M["type"]]> {
+    const m = SessionToRun.parse(message);
+    const reply = (() => {
+      switch (m.type) {
+        case "start":
+          return this.start(m);
+        case "cancel":
+          return this.cancel(m);
+        case "steer":
+          return this.steer(m.text);
+        case "resume":
+          return this.resume(m);
+        case "progress":
+          return this.progress();
+      }
+    })();
+    return reply as Promise<SessionToRunReplies[M["type"]]>;
+  }
+
+  /** Starts the run once; a repeated start (redelivered trigger) returns the existing run. */
+  private async start(args: z.input<typeof StartRun>): Promise<StartResult> {
+    const a = StartRun.parse(args);
+    if (this.state) return { runId: a.runId, status: this.state.status, created: false };
+    const now = Date.now();
+    const { state, effects } = advance(null, { ...a, type: "start", now } as EngineEvent);
+    const row = newRunRow(a, state.status, now);
+    this.who = identityOf(row);
+    this.chat = chatOriginOf(row);
+    this.host.storage.transactionSync(() => {
+      this.db.insert(runs).values(row).run();
+      persistTransition(this.context(), state, effects, now);
+    });
+    this.state = state;
+    await this.afterCommit(effects);
+    return { runId: a.runId, status: state.status, created: true };
+  }
+
+  /** A step worker is about to run an attempt. False means: don't (run over, or attempt not outstanding). */
+  async stepStarted(attemptId: string): Promise<{ proceed: boolean }> {
+    const id = AttemptId.parse(attemptId);
+    const row = this.db.select().from(attempts).where(eq(attempts.attemptId, id)).get();
+    if (!row || !this.state || FINISHED.includes(this.state.status) || !isOpen(row.status))
+      return { proceed: false };
+    this.db
+      .update(attempts)
+      .set({ status: "running", startedAt: row.startedAt ?? Date.now(), deliveries: row.deliveries + 1 })
+      .where(eq(attempts.attemptId, id))
+      .run();
+    return { proceed: true };
+  }
+
+  /**
+   * Resolves when the attempt must stop ("cancelled"/"abandoned") or has been applied ("done"). The step
+   * worker keeps this call outstanding while it works: that is the push path for cancel.
+   */
+  async watchCancel(attemptId: string): Promise<WatchResult> {
+    const id = AttemptId.parse(attemptId);
+    const status = this.attemptStatus(id);
+    if (!status || !this.state) return "abandoned";
+    if (this.state.status === "cancelled") return "cancelled";
+    if (!isOpen(status)) return "done";
+    return this.watchers.wait(id);
+  }
+
+  /** Whether an attempt is still wanted; the polling fallback when a watch is lost. */
+  async isOutstanding(attemptId: string): Promise<boolean> {
+    const status = this.attemptStatus(AttemptId.parse(attemptId));
+    return !!status && isOpen(status) && !FINISHED.includes(this.state?.status ?? "failed");
+  }
+
+  /** Applies one attempt's result exactly once. Stale, repeated and late results are ignored and counted. */
+  async stepFinished(
+    stepId: string,
+    attemptId: string,
+    report: StepReport,
+  ): Promise<{ applied: boolean }> {
+    const { report: r } = StepFinishedArgs.parse({ stepId, attemptId, report });
+    const row = this.db.select().from(attempts).where(eq(attempts.attemptId, attemptId)).get();
+    const outstanding = !!row && isOpen(row.status) && row.stepId === stepId;
+    const over = !this.state || FINISHED.includes(this.state.status);
+    // A late result after the run ended (typically the aborted attempt of a cancelled run) is not applied,
+    // but its real timings go into the trace: that is how abort latency is observed.
+    if (row && outstanding && over) recordAttempt(this.db, row, r, { status: "cancelled" });
+    if (!this.state || !row || !outstanding || over) {
+      const ignored = (this.state?.ignoredResults ?? 0) + 1;
+      this.db.update(runs).set({ ignoredResults: ignored }).run();
+      if (this.state) this.state.ignoredResults = ignored;
+      this.watchers.resolve(attemptId, "done");
+      return { applied: false };
+    }
+    const now = Date.now();
+    const common = { stepId, attempt: row.attempt, attemptId, now };
+    const event: EngineEvent = r.ok
+      ? { type: "stepSucceeded", ...common, output: r.output, usage: r.usage }
+      : { type: "stepFailed", ...common, error: r.error };
+    const effects = this.transition(event, now, () => {
+      const status = r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed";
+      recordAttempt(this.db, row, r, { status, prices: this.state?.prices ?? {} });
+      if (r.ok && this.who && row.kind === "llm")
+        insertEvent(this.db, this.who, "model.call", modelCallData(row.kind, r, r.finishedAt - r.startedAt), now);
+    });
+    this.watchers.resolve(attemptId, "done");
+    await this.afterCommit(effects);
+    return { applied: true };
+  }
+
+  /** A STEPS message exhausted its deliveries: fail the attempt for good, so the run never wedges. */
+  async stepDeadLettered(stepId: string, attemptId: string, reason: string): Promise<{ applied: boolean }> {
+    DeadLetterArgs.parse({ stepId, attemptId, reason });
+    const now = Date.now();
+    const error = { message: `dead-lettered: ${reason}`, retriable: false };
+    const result = await this.stepFinished(stepId, attemptId, { ok: false, error, startedAt: now, finishedAt: now });
+    if (result.applied)
+      this.db.update(attempts).set({ status: "dead_lettered" }).where(eq(attempts.attemptId, attemptId)).run();
+    return result;
+  }
+
+  /**
+   * Cancels the run. The cancel is committed before this returns (so it survives eviction), no step starts
+   * after it, and in-flight attempts are aborted through their watchers right after the commit.
+   */
+  async cancel(args: Omit<z.input<typeof CancelRun>, "type">): Promise<CancelResult> {
+    const { source, requestedAt } = CancelRun.parse({ ...args, type: "cancel" });
+    if (!this.state) return { found: false };
+    if (FINISHED.includes(this.state.status))
+      return { found: true, status: this.state.status, alreadyFinished: true };
+    const now = Date.now();
+    const latencyMs = Math.max(0, now - requestedAt);
+    const timings = { requested_at: requestedAt, acknowledged_at: now, latency_ms: latencyMs };
+    const effects = this.transition(
+      { type: "cancelRequested", source, now },
+      now,
+      () => {
+        const set = { cancelSource: source, cancelRequestedAt: requestedAt, cancelAcknowledgedAt: now };
+        this.db.update(runs).set(set).run();
+      },
+      (event, data) => (event === "run.cancel" ? { ...data, ...timings } : data),
+    );
+    this.watchers.resolveAll("cancelled");
+    await this.afterCommit(effects);
+    const status = this.state.status;
+    return { found: true, status, alreadyFinished: false, requestedAt, acknowledgedAt: now, latencyMs };
+  }
+
+  /** Resumes a waiting step with input that its schema accepts (the engine checks it). */
+  async resume(args: Omit<z.input<typeof ResumeRun>, "type">): Promise<ResumeResult> {
+    const { input, stepId } = ResumeRun.parse({ ...args, type: "resume" });
+    if (!this.state) return { found: false };
+    const before = this.state.status;
+    const now = Date.now();
+    const effects = this.transition({ type: "resumed", input, stepId, now }, now);
+    await this.afterCommit(effects);
+    const status = this.state.status;
+    return { found: true, status, resumed: before === "waiting" && status !== "waiting" };
+  }
+
+  /** The run's status, or null if it was never started. */
+  async getStatus(): Promise<string | null> {
+    return this.state?.status ?? null;
+  }
+
+  /**
+   * The run with every step attempt, as JSON text (`RunTrace`). Text, because the trace holds arbitrary
+   * step outputs, and mapping that through workerd's RPC stub types gains nothing.
+   */
+  async getTrace(): Promise<string | null> {
+    const row = loadRun(this.db);
+    if (!row || !this.state) return null;
+    return JSON.stringify(buildTrace(row, this.state, this.db.select().from(attempts).all()));
+  }
+
+  /** Fires due timers, resends what the outbox still holds, and sleeps until the next timer. */
+  async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const timer of dueTimers(this.db, now)) {
+      const effects = this.transition({ type: "timerFired", timerId: timer.timerId, now }, now, () => {
+        this.db.delete(timers).where(eq(timers.timerId, timer.timerId)).run();
+      });
+      this.applyAborts(effects);
+    }
+    await this.pump.flush();
+    await this.armAlarm();
+  }
+
+  /** What /status shows: the step in flight (if any) and when the run started. */
+  private async progress(): Promise<RunProgress | null> {
+    if (!this.state) return null;
+    const { status, startedAt } = this.state;
+    return { status, currentStep: currentStep(this.db), startedAt };
+  }
+
+  /**
+   * Steers a message into the active run (onBusy: steer): the next llm step sees it appended to its
+   * messages. Refused once the run is over, so the session can start a new run instead.
+   */
+  private async steer(text: string): Promise<{ accepted: boolean }> {
+    if (!this.state || FINISHED.includes(this.state.status)) return { accepted: false };
+    this.db.insert(steered).values({ text, receivedAt: Date.now() }).run();
+    return { accepted: true };
+  }
+
+  private attemptStatus(attemptId: string): string | undefined {
+    return this.db
+      .select({ status: attempts.status })
+      .from(attempts)
+      .where(eq(attempts.attemptId, attemptId))
+      .get()?.status;
+  }
+
+  private context() {
+    const who = this.who;
+    if (!who) throw new Error("run not started");
+    const source = who.source ? this.res.config.sources[who.source] : undefined;
+    const hasCallback = source?.channel === "generic" && source.reply !== undefined;
+    return { db: this.db, who, chat: this.chat, hasCallback };
+  }
+
+  private transition(
+    event: EngineEvent,
+    now: number,
+    extra?: () => void,
+    enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>,
+  ): Effect[] {
+    const ctx = { ...this.context(), enrich };
+    const { state, effects } = advance(this.state ?? null, event);
+    this.host.storage.transactionSync(() => {
+      persistTransition(ctx, state, effects, now);
+      extra?.();
+    });
+    this.state = state;
+    return effects;
+  }
+
+  private async afterCommit(effects: readonly Effect[]): Promise<void> {
+    this.applyAborts(effects);
+    await this.pump.flush();
+    await this.armAlarm();
+  }
+
+  private applyAborts(effects: readonly Effect[]): void {
+    for (const e of effects) {
+      if (e.type === "abortStep")
+        this.watchers.resolve(e.attemptId, e.reason === "cancelled" ? "cancelled" : "abandoned");
+    }
+    // In-flight attempts keep their row until their worker reports the real abort time (see stepFinished).
+    if (this.state && FINISHED.includes(this.state.status)) this.watchers.resolveAll("abandoned");
+  }
+
+  private async armAlarm(): Promise<void> {
+    const first = pendingOutbox(this.db, 1)[0];
+    const retryAt = first ? Date.now() + Math.min(500 * 2 ** first.attempts, MAX_OUTBOX_BACKOFF_MS) : undefined;
+    const at = nextWake(this.db, retryAt);
+    if (at === undefined) await this.host.storage.deleteAlarm();
+    else await this.host.storage.setAlarm(at);
+  }
+}

@@ -1,0 +1,190 @@
+import { asc, eq } from "drizzle-orm";
+import { chat, chatActions, deliveries, outbox } from "../db/durable/session-schema.ts";
+import {
+  type ChatSettings,
+  decide,
+  initialSessionState,
+  messageRefOf,
+  nextWakeOf,
+  type SessionAction,
+  type SessionInput,
+  SessionState,
+} from "../session/index.ts";
+import type { IntentRow } from "./ledger.ts";
+import type { StoragePort } from "./ports.ts";
+import type { RunToSession } from "./protocol.ts";
+import type { Resources } from "./resources.ts";
+import { BEST_EFFORT, carryOut, parseEvent } from "./session-actions.ts";
+import type { ObjectDb } from "./sqlite.ts";
+
+const MAX_SEND_TRIES = 5;
+const MAX_RETRY_MS = 60_000;
+const NO_CHAT: ChatSettings = { helpText: "", stopClearsQueue: false };
+
+/**
+ * Hosts the pure chat-session machine inside a Session: load state → `decide` → commit the new state and
+ * its actions in one transaction → carry the actions out in order, feeding results back as inputs. The
+ * work is serialized per session (one chat's ordering guarantee), and everything it must not lose (intents,
+ * actions) is a row until it is done, so a crash or eviction carries it out again on the next alarm.
+ */
+export class ChatHost {
+  private queue: Promise<unknown> = Promise.resolve();
+  private retryAt: number | undefined;
+
+  private readonly db: ObjectDb;
+  private readonly storage: StoragePort;
+  private readonly res: Resources;
+
+  constructor(db: ObjectDb, storage: StoragePort, res: Resources) {
+    this.db = db;
+    this.storage = storage;
+    this.res = res;
+  }
+
+  /** Carries out recorded intents in order, one at a time. */
+  drain(): Promise<void> {
+    return this.serial(() => this.drainNow()).catch((err) => {
+      console.warn(`session work failed, retrying by alarm: ${(err as Error).message}`);
+      this.retryAt = Date.now() + 1_000;
+    });
+  }
+
+  /** A message from one of our runs. */
+  fromRun(m: RunToSession): Promise<void> {
+    return this.serial(async () => {
+      const now = Date.now();
+      const token = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+      const input: SessionInput =
+        m.type === "runFinished"
+          ? { type: "runFinished", now, runId: m.runId }
+          : m.type === "approvalExpired"
+            ? { type: "approvalExpired", now, runId: m.runId, stepId: m.stepId }
+            : { ...m, type: "approvalRequested", now, token };
+      this.step(input);
+      await this.pump();
+    });
+  }
+
+  /** The alarm: retry what failed, close a due collect window. Returns when to retry, if anything failed. */
+  async wake(now: number): Promise<number | undefined> {
+    await this.drain();
+    await this.serial(async () => {
+      const due = nextWakeOf(this.load().state);
+      if (due !== undefined && due <= now) {
+        this.step({ type: "collectWindowClosed", now });
+        await this.pump();
+      }
+    });
+    return this.retryAt;
+  }
+
+  /** When the session must wake for chat work: a collect window's close or a retry. */
+  nextWake(): number | undefined {
+    const times = [nextWakeOf(this.load().state), this.retryAt].filter((t): t is number => t !== undefined);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
+  private async drainNow(): Promise<void> {
+    await this.pump();
+    for (;;) {
+      const row = this.db.select().from(outbox).where(eq(outbox.kind, "intent")).orderBy(asc(outbox.id)).limit(1).get();
+      if (!row) return;
+      const input = await this.messageInput(JSON.parse(row.payload) as IntentRow);
+      this.step(input, () => this.db.delete(outbox).where(eq(outbox.id, row.id)).run());
+      await this.pump();
+    }
+  }
+
+  /** Builds a message input: the recorded event, the source's chat settings, facts about the active run. */
+  private async messageInput(row: IntentRow): Promise<SessionInput | undefined> {
+    const event = parseEvent(this.eventJson(row.deliveryKey));
+    if (!event) return undefined; // expired before we got to it
+    const source = this.res.config.sources[event.source];
+    const settings = source && source.channel !== "generic" ? source.chat : NO_CHAT;
+    const { state } = this.load();
+    const active = state.active ? await this.res.runs.getByName(state.active.runId).fromSession({ type: "progress" }) : null;
+    return {
+      type: "message",
+      now: Date.now(),
+      deliveryKey: row.deliveryKey,
+      intent: row.intent,
+      message: messageRefOf(event),
+      chat: { helpText: settings.helpText, stopClearsQueue: settings.stopClearsQueue },
+      runId: row.runId,
+      collectRunId: row.collectRunId,
+      active: active && state.active ? { runId: state.active.runId, ...active } : null,
+    };
+  }
+
+  /** decide, then commit the new state and its actions (and the caller's own write) in one transaction. */
+  private step(input: SessionInput | undefined, alsoCommit?: () => void): void {
+    const { state, source } = this.load();
+    const decision = input ? decide(state, input) : { state, actions: [] };
+    const sourceName = input?.type === "message" ? input.message.source : source;
+    const now = Date.now();
+    this.storage.transactionSync(() => {
+      const row = { id: 1, source: sourceName, state: JSON.stringify(decision.state) };
+      this.db.insert(chat).values(row).onConflictDoUpdate({ target: chat.id, set: row }).run();
+      for (const action of decision.actions)
+        this.db.insert(chatActions).values({ action: JSON.stringify(action), createdAt: now }).run();
+      alsoCommit?.();
+    });
+  }
+
+  /** Carries out committed actions in order. A failed action stays, and the alarm retries it. */
+  private async pump(): Promise<void> {
+    this.retryAt = undefined;
+    for (;;) {
+      const row = this.db.select().from(chatActions).orderBy(asc(chatActions.id)).limit(1).get();
+      if (!row) return;
+      const action = JSON.parse(row.action) as SessionAction;
+      let feedback: SessionInput | undefined;
+      try {
+        feedback = await carryOut(action, this.context());
+      } catch (err) {
+        const e = err as { retriable?: boolean; message?: string };
+        const tries = row.attempts + 1;
+        const giveUp = BEST_EFFORT.has(action.type) || e.retriable === false || (isSend(action) && tries >= MAX_SEND_TRIES);
+        console.warn(`session ${action.type} failed (try ${tries}${giveUp ? ", dropped" : ""}): ${e.message}`);
+        if (!giveUp) {
+          this.db.update(chatActions).set({ attempts: tries }).where(eq(chatActions.id, row.id)).run();
+          this.retryAt = Date.now() + Math.min(500 * 2 ** tries, MAX_RETRY_MS);
+          return;
+        }
+      }
+      this.db.delete(chatActions).where(eq(chatActions.id, row.id)).run();
+      if (feedback) this.step(feedback);
+    }
+  }
+
+  private context() {
+    const { source } = this.load();
+    return {
+      res: this.res,
+      sourceName: source,
+      source: source ? this.res.config.sources[source] : undefined,
+      eventOf: (key: string) => parseEvent(this.eventJson(key)),
+    };
+  }
+
+  private load(): { state: SessionState; source: string | null } {
+    const row = this.db.select().from(chat).where(eq(chat.id, 1)).get();
+    if (!row) return { state: initialSessionState(), source: null };
+    return { state: SessionState.parse(JSON.parse(row.state)), source: row.source };
+  }
+
+  private eventJson(deliveryKey: string): string | undefined {
+    return this.db.select({ event: deliveries.event }).from(deliveries).where(eq(deliveries.key, deliveryKey)).get()?.event;
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+}
+
+const isSend = (a: SessionAction) => a.type === "reply" || a.type === "sendButtons";

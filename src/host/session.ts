@@ -1,0 +1,149 @@
+import { and, asc, eq, lte, min, sql } from "drizzle-orm";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { z } from "zod";
+import migrations from "../../migrations/durable/session/migrations.js";
+import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
+import { type IntentRow, RecordInput, type RecordResult, recordDelivery } from "./ledger.ts";
+import type { DeliverySummary } from "./ops.ts";
+import type { ObjectState } from "./ports.ts";
+import { RunToSession } from "./protocol.ts";
+import type { Resources } from "./resources.ts";
+import { runIdFor } from "./run-id.ts";
+import { ChatHost } from "./session-chat.ts";
+import { openDb } from "./sqlite.ts";
+
+export type { RecordInput, RecordResult };
+
+/** The admin index is eventually consistent; batching a second of ledger changes per flush keeps it cheap. */
+const FLUSH_DELAY_MS = 1_000;
+const FLUSH_BATCH = 200;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * One per conversation (Telegram chat, WhatsApp sender, generic session key), on any host. Holds the dedup
+ * ledger, and hosts the chat-session machine (src/session/) through `ChatHost`.
+ *
+ * Ordering rule: `record` runs its check-and-insert synchronously in one SQLite transaction, with no await
+ * in between, so concurrent copies of a delivery are serialized (workerd's input gate; on Node, the same
+ * single thread) and exactly one is accepted. The caller acknowledges the sender only after this call
+ * returns, and the write is durable by then (workerd's output gate; on Node, a synchronous commit):
+ * recorded before acknowledged.
+ */
+export class Session {
+  private readonly db;
+  private readonly chat: ChatHost;
+  /** The alarm as last set, so the hot path can tell without asking storage whether a flush is due. */
+  private alarmAt: number | null = null;
+
+  private readonly host: ObjectState;
+  private readonly res: Resources;
+
+  constructor(host: ObjectState, res: Resources) {
+    this.host = host;
+    this.res = res;
+    this.db = openDb(host.storage);
+    this.chat = new ChatHost(this.db, host.storage, res);
+    host.blockConcurrencyWhile(async () => {
+      await migrate(this.db, migrations);
+      this.alarmAt = await host.storage.getAlarm();
+    });
+  }
+
+  /** Records a delivery once. A repeat is counted and reported as a duplicate, never accepted twice. */
+  async record(input: RecordInput): Promise<RecordResult> {
+    const parsed = RecordInput.parse(input);
+    const { event, intent } = parsed;
+    const now = Date.now();
+    const starts = intent?.type === "run" && event.kind !== "status";
+    const ids = {
+      runId: starts ? await runIdFor(event.deliveryKey) : undefined,
+      collectRunId:
+        starts && intent.onBusy === "collect" ? await runIdFor(`collect:${event.deliveryKey}`) : undefined,
+    };
+    const result = this.host.storage.transactionSync(() =>
+      recordDelivery(this.host.storage.sql, parsed, ids, now),
+    );
+    if (result.status === "accepted" && intent && intent.type !== "skip") {
+      // In a later task, so the ack does not wait behind the work it triggers (workerd's output gate would
+      // hold this call's answer for the writes the work makes before its first await).
+      const work = new Promise((resolve) => setTimeout(resolve, 0))
+        .then(() => this.chat.drain())
+        .then(() => this.ensureWake());
+      this.host.waitUntil(work);
+    }
+    // Every record queues an index summary: make sure an alarm comes within the flush delay. (An alarm set
+    // for a later expiry does not count: it would hold the summary back until then.)
+    if (this.alarmAt === null || this.alarmAt > now + FLUSH_DELAY_MS) await this.arm(now + FLUSH_DELAY_MS);
+    return result;
+  }
+
+  /** The full ledger row (its `event` is the normalized InboundEvent as JSON), or null once it has expired. */
+  async getDelivery(key: string): Promise<DeliveryRow | null> {
+    const k = z.string().parse(key);
+    return this.db.select().from(deliveries).where(eq(deliveries.key, k)).get() ?? null;
+  }
+
+  /** The Run → Session protocol: a run finished, asks for approval, or its approval expired. */
+  async fromRun(message: RunToSession): Promise<void> {
+    await this.chat.fromRun(RunToSession.parse(message));
+    await this.ensureWake();
+  }
+
+  /** Carries out pending chat work, flushes the index outbox, purges expired keys, and sleeps until next. */
+  async alarm(): Promise<void> {
+    const now = Date.now();
+    this.alarmAt = null;
+    let retryAt = await this.chat.wake(now);
+    const pending = this.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.kind, "index"))
+      .orderBy(asc(outbox.id))
+      .limit(FLUSH_BATCH)
+      .all();
+    if (pending.length > 0) {
+      try {
+        await this.res.ops().indexDeliveries(pending.map((p) => JSON.parse(p.payload) as DeliverySummary));
+        // Pending rows are the oldest index ids in order, so one range delete removes exactly them (and stays
+        // under SQLite's bound-parameter limit, which an IN list of a full batch would not).
+        const last = pending.at(-1)?.id ?? 0;
+        this.db.delete(outbox).where(and(eq(outbox.kind, "index"), lte(outbox.id, last))).run();
+      } catch (err) {
+        const attempts = (pending[0]?.attempts ?? 0) + 1;
+        this.db.update(outbox).set({ attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.kind, "index")).run();
+        const backoff = now + Math.min(1_000 * 2 ** attempts, MAX_BACKOFF_MS);
+        retryAt = Math.min(retryAt ?? Number.POSITIVE_INFINITY, backoff);
+        console.warn(`session index flush failed (attempt ${attempts}): ${(err as Error).message}`);
+      }
+    }
+    this.db.delete(deliveries).where(lte(deliveries.expiresAt, now)).run();
+    await this.rearm(retryAt);
+  }
+
+  /** One alarm serves all: the next index flush, chat retry or collect window, else the next expiry. */
+  private async rearm(retryAt?: number): Promise<void> {
+    const now = Date.now();
+    const moreIndex = this.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.kind, "index")).limit(1).get();
+    const nextExpiry = this.db.select({ at: min(deliveries.expiresAt) }).from(deliveries).get()?.at ?? undefined;
+    const wake = [retryAt, moreIndex ? now + FLUSH_DELAY_MS : undefined, this.chat.nextWake(), nextExpiry].filter(
+      (t): t is number => t !== undefined && t !== null,
+    );
+    if (wake.length === 0) {
+      if (this.alarmAt !== null) await this.host.storage.deleteAlarm();
+      this.alarmAt = null;
+      return;
+    }
+    await this.arm(Math.min(...wake));
+  }
+
+  /** Brings the alarm forward if chat work (a collect window, a retry) needs it sooner. */
+  private async ensureWake(): Promise<void> {
+    const at = this.chat.nextWake();
+    if (at !== undefined && (this.alarmAt === null || at < this.alarmAt)) await this.arm(at);
+  }
+
+  private async arm(at: number): Promise<void> {
+    this.alarmAt = at;
+    await this.host.storage.setAlarm(at);
+  }
+}
