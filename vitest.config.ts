@@ -25,6 +25,7 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     projects: [
       {
+        plugins: [sqlAsText],
         test: {
           name: "node",
           environment: "node",

@@ -16,10 +16,11 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { Hono } from "hono";
-import { configFor } from "../../src/config/runtime.ts";
 import { normalizeTelegram, TelegramUpdate } from "../../src/core/inbound/telegram.ts";
 import type { InboundEvent } from "../../src/core/inbound-event.ts";
+import { resourcesFor } from "../../src/durable/resources.ts";
 import { SessionObject } from "../../src/durable/session.ts";
+import type { Env as RealEnv } from "../../src/env.ts";
 import type { AppEnv } from "../../src/handlers/context.ts";
 import { findSource } from "../../src/handlers/context.ts";
 import { parseBody, readVerified } from "../../src/handlers/pipeline.ts";
@@ -43,8 +44,8 @@ export class NoopObject extends DurableObject {
 }
 
 /** The minimum durable dedup: one table, check-and-insert in one synchronous transaction, no ORM or schema. */
-export class RawSqlObject extends DurableObject<AppEnv["Bindings"]> {
-  constructor(ctx: DurableObjectState, env: AppEnv["Bindings"]) {
+export class RawSqlObject extends DurableObject<RealEnv> {
+  constructor(ctx: DurableObjectState, env: RealEnv) {
     super(ctx, env);
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, seen INTEGER NOT NULL, event TEXT NOT NULL)",
@@ -70,8 +71,8 @@ export class NoFlushSessionObject extends SessionObject {
 /** The real SessionObject, except that its alarm only re-arms (setAlarm per flush window) and never calls OpsObject. */
 export class NoIndexSessionObject extends SessionObject {
   override async alarm(): Promise<void> {
-    // `flushScheduled` is TS-private, so reach it at runtime: the next record() sets the alarm again.
-    (this as unknown as { flushScheduled: boolean }).flushScheduled = false;
+    // `alarmAt` is TS-private, so reach it at runtime: the next record() sets the alarm again.
+    (this as unknown as { session: { alarmAt: number | null } }).session.alarmAt = null;
   }
 }
 
@@ -81,11 +82,13 @@ interface ProfileEnv {
   NOFLUSH: DurableObjectNamespace<NoFlushSessionObject>;
   NOINDEX: DurableObjectNamespace<NoIndexSessionObject>;
 }
-type Env = AppEnv["Bindings"] & ProfileEnv;
+type Env = RealEnv & ProfileEnv;
 
 const variants = new Hono<{ Bindings: Env; Variables: AppEnv["Variables"] }>()
   .use("*", async (c, next) => {
-    c.set("config", configFor(c.env.HOOKLINE_ENV));
+    const res = resourcesFor(c.env);
+    c.set("res", res);
+    c.set("config", res.config);
     await next();
   })
   .post("/p/:variant/:bot", async (c) => {

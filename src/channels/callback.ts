@@ -1,7 +1,7 @@
 import type { Source } from "../config/schema.ts";
 import { checkOutboundUrl } from "../core/net/ssrf.ts";
-import { signStandardWebhooks } from "../core/sign/standard-webhooks.ts";
 import type { Secrets } from "../core/secrets.ts";
+import { signStandardWebhooks } from "../core/sign/standard-webhooks.ts";
 
 /** The body of a signed callback reply. `id` doubles as the Standard Webhooks `webhook-id`. */
 export interface ReplyMessage {

@@ -5,6 +5,9 @@ import { sign } from "./sign.ts";
 import { start } from "./start.ts";
 import { TELEGRAM_USAGE, telegramCommand } from "./telegram.ts";
 
+const SERVE_USAGE = `  serve [--port 8788] [--host 127.0.0.1] [--data-dir .hookline] [--env development] [--offline]
+                                          Hookline on Node (no Cloudflare): same routes, objects in SQLite`;
+
 const USAGE = `Usage: npm run hookline -- <command> [options]
 
 Commands:
@@ -12,6 +15,7 @@ Commands:
        [--id <delivery id>] [--format curl|headers|json] [--url http://127.0.0.1:8787] [--env <HOOKLINE_ENV>]
   bundle-config                           Validate hookline.yaml + config/*.yaml and bundle them for the Worker
   start                                   What \`npm start\` runs: dev secrets, bundle, wrangler dev, a signed curl
+${SERVE_USAGE}
 ${TELEGRAM_USAGE}
 `;
 
@@ -55,6 +59,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case "start":
       return start(root, rest);
+    case "serve": {
+      // Objects import their drizzle-kit migrations (.sql as text) as wrangler's bundler allows; teach
+      // Node the same before the Node adapter is loaded.
+      const { registerMigrationLoaders } = await import("../node/module-hooks.ts");
+      registerMigrationLoaders();
+      const { serve } = await import("../node/serve.ts");
+      return serve(root, rest);
+    }
     case "telegram":
       return telegramCommand(root, rest);
     case undefined:

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureDevVars, secretValue } from "./dev-vars.ts";
+import { banner } from "./banner.ts";
+import { ensureDevVars } from "./dev-vars.ts";
 import { bundleConfig, CliError, loadFromDisk } from "./load.ts";
-import { routeOf } from "./sign.ts";
 
 /** Environment that keeps wrangler offline and quiet: no metrics, no request.cf lookup. */
 export const OFFLINE_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } as const;
@@ -28,8 +28,6 @@ async function waitForHealth(
   }
   throw new CliError(`wrangler dev did not answer ${url}/health within ${timeoutMs / 1000}s`);
 }
-
-const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** `npm start`: dev secrets, config bundle, `wrangler dev` on 127.0.0.1, then the endpoints and a signed curl. */
 export async function start(root: string, argv: string[]): Promise<number> {
@@ -77,45 +75,6 @@ export async function start(root: string, argv: string[]): Promise<number> {
   process.once("SIGTERM", stop);
   await waitForHealth(url, child, 120_000);
 
-  const lines = ["", "Hookline is running (wrangler dev, local only).", "", "Endpoints:"];
-  for (const [name, s] of Object.entries(config.sources)) {
-    const methods = s.channel === "whatsapp" ? "GET|POST" : "POST";
-    lines.push(
-      `  ${methods.padEnd(8)} ${url}${routeOf(s.channel, name)}  (${s.channel}${s.channel === "generic" ? `, ${s.scheme}` : ""})`,
-    );
-  }
-  lines.push(
-    `  GET      ${url}/health`,
-    `  GET      ${url}/admin/deliveries   (Authorization: Bearer $${config.admin.tokenEnv})`,
-  );
-  const bot = Object.entries(config.sources).find(([, s]) => s.channel === "telegram");
-  if (bot && bot[1].channel === "telegram") {
-    const secret = secretValue(root, bot[1].secretEnv[0] as string) ?? "";
-    const updateId = Math.floor(Date.now() / 1000) % 2_000_000_000;
-    const body = JSON.stringify({
-      update_id: updateId,
-      message: {
-        message_id: 1,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: 4242, type: "private" },
-        from: { id: 4242, is_bot: false, first_name: "Ada" },
-        text: "hello hookline",
-      },
-    });
-    lines.push(
-      "",
-      `Try a signed Telegram delivery (send it twice: the second answer is "duplicate"):`,
-      "",
-      `curl -sS -X POST ${url}${routeOf("telegram", bot[0])} \\`,
-      `  -H 'content-type: application/json' \\`,
-      `  -H ${shellQuote(`X-Telegram-Bot-Api-Secret-Token: ${secret}`)} \\`,
-      `  --data ${shellQuote(body)}`,
-      "",
-      "Sign a delivery for any source: npm run hookline -- sign --source orders --body examples/order.json --format curl",
-      "Secrets are in .dev.vars. Stop with Ctrl-C.",
-      "",
-    );
-  }
-  console.log(lines.join("\n"));
+  console.log(await banner({ root, config, url, title: "Hookline is running (wrangler dev, local only)." }));
   return await new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 0)));
 }

@@ -1,7 +1,7 @@
 import { configFor } from "../config/runtime.ts";
+import type { Secrets } from "../core/secrets.ts";
 import type { Env } from "../env.ts";
 import type { ObjectLookup } from "../host/ports.ts";
-import type { Secrets } from "../core/secrets.ts";
 import type { OpsApi, Resources, RunApi, SessionApi } from "../host/resources.ts";
 
 /** The single OpsObject instance. One index is enough for the admin API today; shard by source if it gets hot. */

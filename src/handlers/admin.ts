@@ -37,11 +37,14 @@ export const admin = new Hono<AppEnv>()
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
       return problem("bad_query", "limit must be an integer from 1 to 500");
     }
-    const rows = await c.get("res").ops().listDeliveries({
-      source: c.req.query("source") || undefined,
-      since,
-      limit,
-    });
+    const rows = await c
+      .get("res")
+      .ops()
+      .listDeliveries({
+        source: c.req.query("source") || undefined,
+        since,
+        limit,
+      });
     return c.json({ deliveries: rows.map(toJson) });
   })
   .get("/deliveries/:key", async (c) => {

@@ -19,11 +19,14 @@ export const runsApi = new Hono<AppEnv>()
     if (status && !RUN_STATUSES.includes(status as (typeof RUN_STATUSES)[number])) {
       return problem("bad_query", `status must be one of ${RUN_STATUSES.join(", ")}`);
     }
-    const runs = await c.get("res").ops().listRuns({
-      status,
-      workflow: c.req.query("workflow") || undefined,
-      since,
-    });
+    const runs = await c
+      .get("res")
+      .ops()
+      .listRuns({
+        status,
+        workflow: c.req.query("workflow") || undefined,
+        since,
+      });
     return c.json({
       runs: runs.map((r) => ({
         ...r,
@@ -54,7 +57,10 @@ export const runsApi = new Hono<AppEnv>()
     const raw = new Uint8Array(await c.req.arrayBuffer());
     const body = parseBody(raw, z.json());
     if (!body.ok) return body.response;
-    const result = await c.get("res").runs.getByName(id).resume({ input: body.value, stepId: c.req.query("step") || undefined });
+    const result = await c
+      .get("res")
+      .runs.getByName(id)
+      .resume({ input: body.value, stepId: c.req.query("step") || undefined });
     if (!result.found) return problem("not_found", `no run "${id}"`);
     if (!result.resumed) {
       return problem(

@@ -65,20 +65,29 @@ export function recordDelivery(
     .toArray()[0];
   if (existing) {
     const seenCount = existing.seen_count + 1;
-    sql.exec("UPDATE deliveries SET seen_count = ?, last_seen_at = ? WHERE key = ?", seenCount, now, event.deliveryKey);
-    enqueueIndex(sql, {
-      key: event.deliveryKey,
-      source: existing.source,
-      channel: existing.channel,
-      kind: existing.kind,
-      outcome: existing.outcome,
-      receivedAt: existing.received_at,
-      expiresAt: existing.expires_at,
+    sql.exec(
+      "UPDATE deliveries SET seen_count = ?, last_seen_at = ? WHERE key = ?",
       seenCount,
-      lastSeenAt: now,
-      decision: existing.decision,
-      sessionKey: event.sessionKey,
-    }, now);
+      now,
+      event.deliveryKey,
+    );
+    enqueueIndex(
+      sql,
+      {
+        key: event.deliveryKey,
+        source: existing.source,
+        channel: existing.channel,
+        kind: existing.kind,
+        outcome: existing.outcome,
+        receivedAt: existing.received_at,
+        expiresAt: existing.expires_at,
+        seenCount,
+        lastSeenAt: now,
+        decision: existing.decision,
+        sessionKey: event.sessionKey,
+      },
+      now,
+    );
     return {
       status: "duplicate",
       deliveryKey: event.deliveryKey,
@@ -116,11 +125,19 @@ export function recordDelivery(
   enqueueIndex(sql, { ...row, sessionKey: event.sessionKey }, now);
   if (intent && intent.type !== "skip" && row.outcome === "accepted") {
     const payload: IntentRow = { deliveryKey: row.key, intent, ...ids };
-    sql.exec("INSERT INTO outbox (kind, payload, created_at) VALUES ('intent', ?, ?)", JSON.stringify(payload), now);
+    sql.exec(
+      "INSERT INTO outbox (kind, payload, created_at) VALUES ('intent', ?, ?)",
+      JSON.stringify(payload),
+      now,
+    );
   }
   return { status: row.outcome, deliveryKey: row.key, seenCount: 1, firstSeenAt: now, runId: ids.runId };
 }
 
 function enqueueIndex(sql: SqlPort, summary: DeliverySummary, now: number): void {
-  sql.exec("INSERT INTO outbox (kind, payload, created_at) VALUES ('index', ?, ?)", JSON.stringify(summary), now);
+  sql.exec(
+    "INSERT INTO outbox (kind, payload, created_at) VALUES ('index', ?, ?)",
+    JSON.stringify(summary),
+    now,
+  );
 }

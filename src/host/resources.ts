@@ -3,7 +3,9 @@ import type { Secrets } from "../core/secrets.ts";
 import type { Ops } from "./ops.ts";
 import type { ObjectLookup, QueuePort } from "./ports.ts";
 import type { Run } from "./run.ts";
+
 export type { Secrets };
+
 import type { Session } from "./session.ts";
 
 /** The RPC surface of each object, derived from the runtime-neutral classes. */
@@ -21,7 +23,10 @@ export type RunApi = Pick<
   | "stepFinished"
   | "stepDeadLettered"
 >;
-export type OpsApi = Pick<Ops, "indexDeliveries" | "listDeliveries" | "getDelivery" | "applyRunEvents" | "listRuns">;
+export type OpsApi = Pick<
+  Ops,
+  "indexDeliveries" | "listDeliveries" | "getDelivery" | "applyRunEvents" | "listRuns"
+>;
 
 /**
  * Everything a host hands its objects, queue consumers and routes, resolved once per host: config and
@@ -42,4 +47,3 @@ export interface Resources {
   /** Which runtime this is, for messages and the health check. */
   readonly runtime: "workerd" | "node";
 }
-

@@ -1,5 +1,6 @@
 import { asc, desc, eq, inArray, isNull, min, sql } from "drizzle-orm";
 import type { z } from "zod";
+import type { ReplyMessage } from "../channels/callback.ts";
 import {
   type AttemptRow,
   attempts,
@@ -12,7 +13,6 @@ import {
 import type { Effect } from "../engine/effects.ts";
 import { costOf, type PriceTable } from "../engine/governor.ts";
 import type { RunState } from "../engine/state.ts";
-import type { ReplyMessage } from "../channels/callback.ts";
 import type { EventEnvelope, StepMessage, StepReport } from "../queue/messages.ts";
 import type { RunToSession } from "./protocol.ts";
 import type { ObjectDb } from "./sqlite.ts";

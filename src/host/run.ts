@@ -12,16 +12,16 @@ import { CancelWatchers, type WatchResult } from "./cancel-watchers.ts";
 import type { ObjectState } from "./ports.ts";
 import {
   AttemptId,
-  CancelRun,
   type CancelResult,
+  CancelRun,
   DeadLetterArgs,
-  ResumeRun,
   type ResumeResult,
+  ResumeRun,
   type RunProgress,
   SessionToRun,
   type SessionToRunReplies,
-  StartRun,
   type StartResult,
+  StartRun,
   StepFinishedArgs,
 } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
@@ -167,11 +167,7 @@ export class Run {
   }
 
   /** Applies one attempt's result exactly once. Stale, repeated and late results are ignored and counted. */
-  async stepFinished(
-    stepId: string,
-    attemptId: string,
-    report: StepReport,
-  ): Promise<{ applied: boolean }> {
+  async stepFinished(stepId: string, attemptId: string, report: StepReport): Promise<{ applied: boolean }> {
     const { report: r } = StepFinishedArgs.parse({ stepId, attemptId, report });
     const row = this.db.select().from(attempts).where(eq(attempts.attemptId, attemptId)).get();
     const outstanding = !!row && isOpen(row.status) && row.stepId === stepId;
@@ -195,7 +191,13 @@ export class Run {
       const status = r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed";
       recordAttempt(this.db, row, r, { status, prices: this.state?.prices ?? {} });
       if (r.ok && this.who && row.kind === "llm")
-        insertEvent(this.db, this.who, "model.call", modelCallData(row.kind, r, r.finishedAt - r.startedAt), now);
+        insertEvent(
+          this.db,
+          this.who,
+          "model.call",
+          modelCallData(row.kind, r, r.finishedAt - r.startedAt),
+          now,
+        );
     });
     this.watchers.resolve(attemptId, "done");
     await this.afterCommit(effects);
@@ -207,9 +209,18 @@ export class Run {
     DeadLetterArgs.parse({ stepId, attemptId, reason });
     const now = Date.now();
     const error = { message: `dead-lettered: ${reason}`, retriable: false };
-    const result = await this.stepFinished(stepId, attemptId, { ok: false, error, startedAt: now, finishedAt: now });
+    const result = await this.stepFinished(stepId, attemptId, {
+      ok: false,
+      error,
+      startedAt: now,
+      finishedAt: now,
+    });
     if (result.applied)
-      this.db.update(attempts).set({ status: "dead_lettered" }).where(eq(attempts.attemptId, attemptId)).run();
+      this.db
+        .update(attempts)
+        .set({ status: "dead_lettered" })
+        .where(eq(attempts.attemptId, attemptId))
+        .run();
     return result;
   }
 
@@ -346,7 +357,9 @@ export class Run {
 
   private async armAlarm(): Promise<void> {
     const first = pendingOutbox(this.db, 1)[0];
-    const retryAt = first ? Date.now() + Math.min(500 * 2 ** first.attempts, MAX_OUTBOX_BACKOFF_MS) : undefined;
+    const retryAt = first
+      ? Date.now() + Math.min(500 * 2 ** first.attempts, MAX_OUTBOX_BACKOFF_MS)
+      : undefined;
     const at = nextWake(this.db, retryAt);
     if (at === undefined) await this.host.storage.deleteAlarm();
     else await this.host.storage.setAlarm(at);

@@ -31,10 +31,19 @@ export async function carryOut(action: SessionAction, ctx: ActionContext): Promi
         .fromSession({ type: "cancel", source: action.source, requestedAt: action.requestedAt });
       if (action.then !== "stop") return undefined;
       const latencyMs = "latencyMs" in ack ? ack.latencyMs : 0;
-      return { type: "stopped", now: now(), runId: action.runId, latencyMs, message: action.message, chat: action.chat };
+      return {
+        type: "stopped",
+        now: now(),
+        runId: action.runId,
+        latencyMs,
+        message: action.message,
+        chat: action.chat,
+      };
     }
     case "steer": {
-      const { accepted } = await ctx.res.runs.getByName(action.runId).fromSession({ type: "steer", text: action.text });
+      const { accepted } = await ctx.res.runs
+        .getByName(action.runId)
+        .fromSession({ type: "steer", text: action.text });
       return accepted ? undefined : { type: "steerRefused", now: now(), item: action.item };
     }
     case "resume": {
@@ -80,7 +89,11 @@ export async function carryOut(action: SessionAction, ctx: ActionContext): Promi
 }
 
 /** Best-effort actions: a failure is logged, never retried forever, and never blocks the chat's work. */
-export const BEST_EFFORT: ReadonlySet<SessionAction["type"]> = new Set(["typing", "markRead", "answerButton"]);
+export const BEST_EFFORT: ReadonlySet<SessionAction["type"]> = new Set([
+  "typing",
+  "markRead",
+  "answerButton",
+]);
 
 function sender(ctx: ActionContext, target: string) {
   return ctx.source ? chatSenderFor(ctx.res.secrets, ctx.source, target) : undefined;

@@ -87,7 +87,13 @@ export class ChatHost {
   private async drainNow(): Promise<void> {
     await this.pump();
     for (;;) {
-      const row = this.db.select().from(outbox).where(eq(outbox.kind, "intent")).orderBy(asc(outbox.id)).limit(1).get();
+      const row = this.db
+        .select()
+        .from(outbox)
+        .where(eq(outbox.kind, "intent"))
+        .orderBy(asc(outbox.id))
+        .limit(1)
+        .get();
       if (!row) return;
       const input = await this.messageInput(JSON.parse(row.payload) as IntentRow);
       this.step(input, () => this.db.delete(outbox).where(eq(outbox.id, row.id)).run());
@@ -102,7 +108,9 @@ export class ChatHost {
     const source = this.res.config.sources[event.source];
     const settings = source && source.channel !== "generic" ? source.chat : NO_CHAT;
     const { state } = this.load();
-    const active = state.active ? await this.res.runs.getByName(state.active.runId).fromSession({ type: "progress" }) : null;
+    const active = state.active
+      ? await this.res.runs.getByName(state.active.runId).fromSession({ type: "progress" })
+      : null;
     return {
       type: "message",
       now: Date.now(),
@@ -126,7 +134,10 @@ export class ChatHost {
       const row = { id: 1, source: sourceName, state: JSON.stringify(decision.state) };
       this.db.insert(chat).values(row).onConflictDoUpdate({ target: chat.id, set: row }).run();
       for (const action of decision.actions)
-        this.db.insert(chatActions).values({ action: JSON.stringify(action), createdAt: now }).run();
+        this.db
+          .insert(chatActions)
+          .values({ action: JSON.stringify(action), createdAt: now })
+          .run();
       alsoCommit?.();
     });
   }
@@ -144,8 +155,13 @@ export class ChatHost {
       } catch (err) {
         const e = err as { retriable?: boolean; message?: string };
         const tries = row.attempts + 1;
-        const giveUp = BEST_EFFORT.has(action.type) || e.retriable === false || (isSend(action) && tries >= MAX_SEND_TRIES);
-        console.warn(`session ${action.type} failed (try ${tries}${giveUp ? ", dropped" : ""}): ${e.message}`);
+        const giveUp =
+          BEST_EFFORT.has(action.type) ||
+          e.retriable === false ||
+          (isSend(action) && tries >= MAX_SEND_TRIES);
+        console.warn(
+          `session ${action.type} failed (try ${tries}${giveUp ? ", dropped" : ""}): ${e.message}`,
+        );
         if (!giveUp) {
           this.db.update(chatActions).set({ attempts: tries }).where(eq(chatActions.id, row.id)).run();
           this.retryAt = Date.now() + Math.min(500 * 2 ** tries, MAX_RETRY_MS);
@@ -174,7 +190,11 @@ export class ChatHost {
   }
 
   private eventJson(deliveryKey: string): string | undefined {
-    return this.db.select({ event: deliveries.event }).from(deliveries).where(eq(deliveries.key, deliveryKey)).get()?.event;
+    return this.db
+      .select({ event: deliveries.event })
+      .from(deliveries)
+      .where(eq(deliveries.key, deliveryKey))
+      .get()?.event;
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

@@ -107,10 +107,17 @@ export class Session {
         // Pending rows are the oldest index ids in order, so one range delete removes exactly them (and stays
         // under SQLite's bound-parameter limit, which an IN list of a full batch would not).
         const last = pending.at(-1)?.id ?? 0;
-        this.db.delete(outbox).where(and(eq(outbox.kind, "index"), lte(outbox.id, last))).run();
+        this.db
+          .delete(outbox)
+          .where(and(eq(outbox.kind, "index"), lte(outbox.id, last)))
+          .run();
       } catch (err) {
         const attempts = (pending[0]?.attempts ?? 0) + 1;
-        this.db.update(outbox).set({ attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.kind, "index")).run();
+        this.db
+          .update(outbox)
+          .set({ attempts: sql`${outbox.attempts} + 1` })
+          .where(eq(outbox.kind, "index"))
+          .run();
         const backoff = now + Math.min(1_000 * 2 ** attempts, MAX_BACKOFF_MS);
         retryAt = Math.min(retryAt ?? Number.POSITIVE_INFINITY, backoff);
         console.warn(`session index flush failed (attempt ${attempts}): ${(err as Error).message}`);
@@ -123,11 +130,23 @@ export class Session {
   /** One alarm serves all: the next index flush, chat retry or collect window, else the next expiry. */
   private async rearm(retryAt?: number): Promise<void> {
     const now = Date.now();
-    const moreIndex = this.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.kind, "index")).limit(1).get();
-    const nextExpiry = this.db.select({ at: min(deliveries.expiresAt) }).from(deliveries).get()?.at ?? undefined;
-    const wake = [retryAt, moreIndex ? now + FLUSH_DELAY_MS : undefined, this.chat.nextWake(), nextExpiry].filter(
-      (t): t is number => t !== undefined && t !== null,
-    );
+    const moreIndex = this.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(eq(outbox.kind, "index"))
+      .limit(1)
+      .get();
+    const nextExpiry =
+      this.db
+        .select({ at: min(deliveries.expiresAt) })
+        .from(deliveries)
+        .get()?.at ?? undefined;
+    const wake = [
+      retryAt,
+      moreIndex ? now + FLUSH_DELAY_MS : undefined,
+      this.chat.nextWake(),
+      nextExpiry,
+    ].filter((t): t is number => t !== undefined && t !== null);
     if (wake.length === 0) {
       if (this.alarmAt !== null) await this.host.storage.deleteAlarm();
       this.alarmAt = null;

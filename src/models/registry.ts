@@ -3,18 +3,25 @@ import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { z } from "zod";
 import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
 import { createEchoModel } from "./echo.ts";
+import { ollamaRoot } from "./ollama-check.ts";
+import { explainingFetch, ollamaUnreachable, openAiUnreachable } from "./provider-errors.ts";
 
 // `.dev.vars` often holds `NAME=` for an unset value: treat an empty string as absent.
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
 
+// fetch refuses URLs with `user:pass@` (WHATWG Fetch), and its error would print them: refuse them here.
+const baseUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), "must not contain user:password@ (fetch refuses it)");
+
 /** The env vars the model registry reads. Other keys in a Worker's env are ignored. */
 export const ModelEnvSchema = z.object({
   OPENAI_API_KEY: optional(z.string()),
   /** Any OpenAI-compatible Chat Completions endpoint, e.g. `http://127.0.0.1:8080/v1`. */
-  OPENAI_BASE_URL: optional(z.url({ protocol: /^https?$/ })),
+  OPENAI_BASE_URL: optional(baseUrl),
   /** Ollama's own root (`http://127.0.0.1:11434`); `/v1` is added for its OpenAI-compatible API. */
-  OLLAMA_BASE_URL: optional(z.url({ protocol: /^https?$/ })),
+  OLLAMA_BASE_URL: optional(baseUrl),
 });
 export type ModelEnv = z.infer<typeof ModelEnvSchema>;
 
@@ -25,9 +32,11 @@ export interface ResolvedModel {
   provider: ModelProvider;
   /** The provider's own model id: `echo`, `gpt-4o-mini`, `llama3.2:1b`. */
   modelId: string;
+  /** Where requests go (Ollama's root, or the OpenAI base URL), for error messages. */
+  baseUrl?: string;
 }
 
-export const DEFAULT_OLLAMA_BASE_URL = "http://127.0.0.1:11434";
+const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 const ECHO_SPEC = /^echo(?:\?delayMs=(\d{1,6}))?$/;
 
 /**
@@ -38,7 +47,8 @@ const ECHO_SPEC = /^echo(?:\?delayMs=(\d{1,6}))?$/;
  * - `ollama:<model>`: Ollama's OpenAI-compatible API at `OLLAMA_BASE_URL` (tags like `llama3.2:1b` work).
  *
  * Bad specs and missing settings throw `NonRetriableError` naming what to fix: retrying
- * cannot conjure an API key.
+ * cannot conjure an API key. A provider that does not answer at all fails its request with
+ * `ProviderUnreachableError`, whose message names the base URL and the fix.
  *
  * @example
  * const { model } = resolveModel("openai:gpt-4o-mini", env, { fetch });
@@ -68,33 +78,31 @@ export function resolveModel(
   if (modelId === "") throw new NonRetriableError(`model "${spec}" names no model: write ${prefix}:<model>`);
 
   const config = readEnv(env, spec);
-  // Called through a closure: workerd rejects `fetch` invoked with a foreign `this`.
-  const injected = opts.fetch;
-  const fetchImpl = injected
-    ? (input: RequestInfo | URL, init?: RequestInit) => injected(input, init)
-    : undefined;
-
+  // `explainingFetch` calls the injected fetch unbound: workerd rejects it with a foreign `this`.
   if (prefix === "openai") {
     if (!config.OPENAI_API_KEY) {
       throw new NonRetriableError(
         `model "${spec}" needs OPENAI_API_KEY: set it with \`wrangler secret put OPENAI_API_KEY\` (or in .dev.vars)`,
       );
     }
+    const baseUrl = config.OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL;
+    const custom = config.OPENAI_BASE_URL !== undefined;
     const openai = createOpenAI({
       apiKey: config.OPENAI_API_KEY,
       baseURL: config.OPENAI_BASE_URL,
-      fetch: fetchImpl,
+      fetch: explainingFetch(opts.fetch, (why) => openAiUnreachable(baseUrl, why, custom)),
     });
-    return { model: openai.chat(modelId), provider: "openai", modelId };
+    return { model: openai.chat(modelId), provider: "openai", modelId, baseUrl };
   }
+  const root = ollamaRoot(config.OLLAMA_BASE_URL);
   // Ollama ignores the key, but the OpenAI client refuses to send a request without one.
   const ollama = createOpenAI({
     name: "ollama",
     apiKey: "ollama",
-    baseURL: `${ollamaRoot(config.OLLAMA_BASE_URL)}/v1`,
-    fetch: fetchImpl,
+    baseURL: `${root}/v1`,
+    fetch: explainingFetch(opts.fetch, (why) => ollamaUnreachable(root, why)),
   });
-  return { model: ollama.chat(modelId), provider: "ollama", modelId };
+  return { model: ollama.chat(modelId), provider: "ollama", modelId, baseUrl: root };
 }
 
 function readEnv(env: Readonly<Record<string, unknown>>, spec: string): ModelEnv {
@@ -105,9 +113,4 @@ function readEnv(env: Readonly<Record<string, unknown>>, spec: string): ModelEnv
   throw new NonRetriableError(
     `model "${spec}": ${name} is invalid (${issue?.message ?? "bad value"}); fix ${name}`,
   );
-}
-
-// Accept both `http://host:11434` (Ollama's convention) and `http://host:11434/v1`.
-function ollamaRoot(base: string | undefined): string {
-  return (base ?? DEFAULT_OLLAMA_BASE_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
 }

@@ -109,11 +109,13 @@ export async function handleDeadLetterBatch(batch: QueueBatch, res: Resources): 
     }
     const m = parsed.data;
     try {
-      await res.runs.getByName(m.runId).stepDeadLettered(
-        m.stepId,
-        m.attemptId,
-        `step "${m.stepId}" attempt ${m.attempt} was not completed after ${msg.attempts} deliveries`,
-      );
+      await res.runs
+        .getByName(m.runId)
+        .stepDeadLettered(
+          m.stepId,
+          m.attemptId,
+          `step "${m.stepId}" attempt ${m.attempt} was not completed after ${msg.attempts} deliveries`,
+        );
       msg.ack();
     } catch (err) {
       console.warn(`dead letter for run ${m.runId} not applied: ${(err as Error).message}`);

@@ -62,6 +62,10 @@ export async function executeStep(step: ResolvedStep, ctx: ExecuteContext): Prom
       throw err;
     }
   }
-  const r = await executeHttpStep(step, { fetch: ctx.outboundFetch, signal: ctx.signal, allowHosts: config.http.allowHosts });
+  const r = await executeHttpStep(step, {
+    fetch: ctx.outboundFetch,
+    signal: ctx.signal,
+    allowHosts: config.http.allowHosts,
+  });
   return { output: r.output };
 }

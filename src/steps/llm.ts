@@ -3,7 +3,8 @@ import type { ResolvedStep } from "../engine/effects.ts";
 import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
 import type { Json, JsonObject } from "../engine/json.ts";
 import { compileJsonSchema } from "../engine/json-schema.ts";
-import { resolveModel } from "../models/registry.ts";
+import { explainProviderError } from "../models/provider-errors.ts";
+import { type ResolvedModel, resolveModel } from "../models/registry.ts";
 import { attemptSignal } from "./attempt-signal.ts";
 import { RetriableStepError } from "./errors.ts";
 import { failureOf } from "./failure.ts";
@@ -41,7 +42,8 @@ export interface LlmStepResult {
  * Runs one attempt of an `llm` step through the AI SDK's `streamText` (always streaming, so a
  * cancel can cut the response mid-way and `onDelta` sees progress). The AI SDK's own retries
  * are off: the engine's retry policy owns them. Provider errors map like HTTP statuses
- * (`statusError`); a cancel is a `StepCancelledError`; a timeout is retriable.
+ * (`statusError`); a cancel is a `StepCancelledError`; a timeout is retriable. An unreachable
+ * provider (retriable) and a model Ollama has not pulled (not retriable) say how to fix them.
  *
  * @example
  * const result = await executeLlmStep(
@@ -54,9 +56,11 @@ export async function executeLlmStep(step: LlmStepInput, ctx: LlmStepContext): P
   const now = ctx.now ?? Date.now;
   const started = now();
   const { signal, dispose } = attemptSignal(ctx.signal, step.timeoutMs);
+  let resolved: ResolvedModel | undefined;
   try {
     signal.throwIfAborted();
-    const { model, provider, modelId } = resolveModel(step.model, ctx.env, { fetch: ctx.fetch });
+    resolved = resolveModel(step.model, ctx.env, { fetch: ctx.fetch });
+    const { model, provider, modelId } = resolved;
     const result = streamText({
       model,
       instructions: step.system,
@@ -77,7 +81,7 @@ export async function executeLlmStep(step: LlmStepInput, ctx: LlmStepContext): P
         text += part.text;
         ctx.onDelta?.(text);
       } else if (part.type === "error") {
-        throw providerError(part.error, step.model, now());
+        throw providerError(part.error, step.model, resolved, now());
       } else if (part.type === "abort") {
         throw signal.reason;
       } else if (part.type === "finish") {
@@ -98,7 +102,7 @@ export async function executeLlmStep(step: LlmStepInput, ctx: LlmStepContext): P
       tokensPerSec: Math.round((usage.outputTokens * 10_000) / Math.max(latencyMs, 1)) / 10,
     };
   } catch (error) {
-    throw failureOf(providerError(error, step.model, now()), {
+    throw failureOf(providerError(error, step.model, resolved, now()), {
       cancel: ctx.signal,
       timeoutMs: step.timeoutMs,
       what: `model ${step.model}`,
@@ -134,7 +138,14 @@ function schemaOf(schema: JsonObject) {
   });
 }
 
-function providerError(error: unknown, spec: string, now: number): unknown {
+function providerError(
+  error: unknown,
+  spec: string,
+  resolved: ResolvedModel | undefined,
+  now: number,
+): unknown {
+  const explained = resolved && explainProviderError(error, resolved);
+  if (explained) return explained;
   if (!APICallError.isInstance(error)) return error;
   const what = `model ${spec}`;
   if (error.statusCode !== undefined) {

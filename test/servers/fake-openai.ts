@@ -1,5 +1,11 @@
 import type { ServerResponse } from "node:http";
-import { type FakeServer, type RecordedRequest, sendJson, startRecordingServer } from "./recorder.ts";
+import {
+  type FakeServer,
+  type Handler,
+  type RecordedRequest,
+  sendJson,
+  startRecordingServer,
+} from "./recorder.ts";
 
 type ChatMessage = { role: string; content: unknown };
 type ChatRequest = {
@@ -27,8 +33,17 @@ export const SLOW_TOKENS = 200;
  * createOpenAI({ apiKey: "sk-test", baseURL: `${server.url}/v1` }).chat("gpt-4o-mini");
  */
 export function startFakeOpenAi(options: { flavor?: "openai" | "ollama" } = {}): Promise<FakeServer> {
-  const flavor = options.flavor ?? "openai";
-  return startRecordingServer(async (_req, res, record) => {
+  return startRecordingServer(openAiHandler(options.flavor ?? "openai"));
+}
+
+/**
+ * The request handler behind `startFakeOpenAi`, for servers that add routes around it (the fake Ollama).
+ *
+ * @example
+ * startRecordingServer((req, res, record) => record.path === "/x" ? res.end() : openAiHandler("ollama")(req, res, record));
+ */
+export function openAiHandler(flavor: "openai" | "ollama"): Handler {
+  return async (_req, res, record) => {
     if (record.method !== "POST" || record.path !== "/v1/chat/completions") {
       return sendJson(res, 404, {
         error: { message: `no route ${record.method} ${record.path}`, type: "invalid_request_error" },
@@ -81,7 +96,7 @@ export function startFakeOpenAi(options: { flavor?: "openai" | "ollama" } = {}):
       meta,
       body.stream_options?.include_usage ? usage : undefined,
     );
-  });
+  };
 }
 
 async function streamTokens(

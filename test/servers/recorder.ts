@@ -23,7 +23,11 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, record: RecordedRequest) => void | Promise<void>;
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  record: RecordedRequest,
+) => void | Promise<void>;
 
 /**
  * Starts a `node:http` server on 127.0.0.1 (random port) that records every request and

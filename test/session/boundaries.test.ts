@@ -14,9 +14,6 @@ const everything = import.meta.glob<string>("../../src/**/*.ts", {
   eager: true,
 });
 
-/** Files that still carry the old chat texts until the lead rewrites the SessionObject on `decide`. */
-const LEGACY = ["src/durable/session-chat.ts"];
-
 const importsOf = (source: string) => [...source.matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1] ?? "");
 
 describe("the session's boundaries", () => {
@@ -36,7 +33,7 @@ describe("the session's boundaries", () => {
   it("keeps every user-facing text in texts.ts", () => {
     const fixed = Object.values(texts).flatMap((t) => (typeof t === "string" && t.length > 8 ? [t] : []));
     for (const [file, source] of Object.entries(everything)) {
-      if (file.endsWith("/session/texts.ts") || LEGACY.some((l) => file.endsWith(l))) continue;
+      if (file.endsWith("/session/texts.ts")) continue;
       for (const text of fixed)
         expect(source.includes(`"${text}"`), `${file} contains "${text}"`).toBe(false);
     }

@@ -6,6 +6,7 @@ import type { Env } from "../../src/env.ts";
 
 /** The real app over the real bindings; a copied env gets its own (here: token-less) resources. */
 const app = createApp((e) => resourcesFor(e as Env));
+
 import { telegramUpdate } from "../fixtures/payloads.ts";
 import { BASE_URL, TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { signedRequest } from "../fixtures/signed-request.ts";

@@ -1,0 +1,88 @@
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { serve as serveHttp } from "@hono/node-server";
+import { banner } from "../cli/banner.ts";
+import { ensureDevVars, readDevVars } from "../cli/dev-vars.ts";
+import { CliError, loadFromDisk } from "../cli/load.ts";
+import type { Secrets } from "../core/secrets.ts";
+import { checkOllama, DEFAULT_OLLAMA_BASE_URL } from "../models/ollama-check.ts";
+import { createNodeHookline } from "./hookline.ts";
+
+/**
+ * `npm run start:node`: the same app, objects and queue consumers as `npm start`, in this Node process.
+ * State lives in SQLite files under `--data-dir`, so a restart keeps every acknowledged delivery, waiting
+ * run and queued step. `--offline` checks a local Ollama and says what to do if it is missing.
+ */
+export async function serve(root: string, argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string", default: process.env.PORT ?? "8788" },
+      host: { type: "string", default: "127.0.0.1" },
+      "data-dir": { type: "string", default: process.env.HOOKLINE_DATA_DIR ?? ".hookline" },
+      env: { type: "string", default: process.env.HOOKLINE_ENV ?? "development" },
+      offline: { type: "boolean", default: false },
+      // How soon a queue message whose handler died with the process is redelivered (default 30 s).
+      "lease-ms": { type: "string" },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port must be 0-65535`);
+  const config = loadFromDisk(root, values.env);
+  // Like `npm start`, the development env gets fresh dev secrets on first run; other envs bring their own
+  // (a test or staging env must not write secrets into the checkout's .dev.vars).
+  if (values.env === "development") {
+    const created = ensureDevVars(root, config);
+    if (created.length > 0)
+      console.log(`hookline: created dev secrets in ${join(root, ".dev.vars")}: ${created.join(", ")}`);
+  }
+  const secrets = secretsFor(root, values.env);
+  const notes: string[] = [];
+  if (values.offline) notes.push(await ollamaNote(secrets));
+
+  const dataDir = resolve(root, values["data-dir"]);
+  const leaseMs = values["lease-ms"] === undefined ? undefined : Number(values["lease-ms"]);
+  if (leaseMs !== undefined && !(leaseMs >= 100))
+    throw new CliError("--lease-ms must be a number of ms, at least 100");
+  const hookline = createNodeHookline({ config, secrets, dataDir, leaseMs });
+  hookline.start();
+  const server = serveHttp({ fetch: hookline.fetch, port, hostname: values.host });
+  await new Promise<void>((ok, fail) => {
+    server.once("listening", ok);
+    server.once("error", (err) =>
+      fail(new CliError(`cannot listen on ${values.host}:${port}: ${err.message}`)),
+    );
+  });
+  const address = server.address();
+  const url = `http://${values.host}:${typeof address === "object" && address ? address.port : port}`;
+  const title = `Hookline is running on Node (single process; state in ${dataDir}).`;
+  console.log(await banner({ root, config, url, title, notes }));
+
+  return new Promise<number>((done) => {
+    const stop = async () => {
+      server.close();
+      await hookline.close();
+      done(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+/** `.dev.vars` with the process env over it (as wrangler does), plus the env name. */
+export function secretsFor(root: string, envName: string): Secrets {
+  const fromEnv = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
+  return { ...readDevVars(root), ...fromEnv, HOOKLINE_ENV: envName };
+}
+
+/** Checks the local Ollama (GET /api/tags) and says what it found, or what to do. */
+async function ollamaNote(secrets: Secrets): Promise<string> {
+  const baseUrl = secrets.OLLAMA_BASE_URL || DEFAULT_OLLAMA_BASE_URL;
+  const model = secrets.OLLAMA_MODEL || undefined;
+  const check = await checkOllama({ baseUrl, model, fetch, timeoutMs: 2_000 });
+  if (!check.ok) return `Offline mode: ${check.message}`;
+  const list = check.models.length > 0 ? check.models.join(", ") : "none pulled yet (ollama pull <model>)";
+  return `Offline mode: Ollama at ${baseUrl} has ${list}. Use model: "ollama:<model>" in a workflow.`;
+}

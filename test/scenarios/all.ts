@@ -1,0 +1,23 @@
+import { chatScenarios } from "./chat.ts";
+import { whatsappChatScenarios } from "./chat-whatsapp.ts";
+import { dedupScenarios } from "./dedup.ts";
+import { genericScenarios } from "./generic.ts";
+import { runScenarios } from "./runs.ts";
+import { telegramIngressScenarios } from "./telegram.ts";
+import { whatsappIngressScenarios } from "./whatsapp.ts";
+
+/**
+ * The one list of HTTP-level scenarios that must hold on both runtimes: ingress reasons for every route,
+ * the duplicate storm, runs (cancel with the upstream aborted, governor, wait/resume, fan-out) and chat
+ * (a reply, /stop, each onBusy policy, approvals; Telegram and WhatsApp).
+ * test/workers/scenarios.test.ts runs it on workerd, test/node/scenarios.test.ts on the Node server.
+ */
+export function allScenarios(): void {
+  genericScenarios();
+  telegramIngressScenarios();
+  whatsappIngressScenarios();
+  dedupScenarios();
+  runScenarios();
+  chatScenarios();
+  whatsappChatScenarios();
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it, vi } from "vitest";
+import {
+  botCalls,
+  sendTelegram,
+  sentTexts,
+  trace,
+  uniqueChat,
+  waitForStatus,
+  waitForTexts,
+} from "./fixtures.ts";
+
+/** Chat end to end: a reply, /stop, every onBusy policy, approvals. Telegram against a fake Bot API. */
+export const chatScenarios = () =>
+  describe("Telegram end to end (fake Bot API on 127.0.0.1)", { timeout: 20_000 }, () => {
+    it("answers a message in the same chat with the workflow's reply", async () => {
+      const chat = uniqueChat();
+      const ack = await sendTelegram(chat, "hello bot");
+      expect(ack.status).toBe("accepted");
+      const texts = await waitForTexts(chat, 1);
+      expect(texts[0]).toBe("echo: hello bot");
+      // The chat saw "typing…" while the run was active.
+      expect(await botCalls(chat, "sendChatAction")).not.toHaveLength(0);
+    });
+
+    it("stops a streaming reply on /stop: edits stop, the chat is told the latency, the run is cancelled", async () => {
+      const chat = uniqueChat();
+      const ack = await sendTelegram(chat, "/slow tell me");
+      const runId = ack.runId as string;
+      // Wait until the stream is visibly under way (first message sent, edits begin).
+      await waitForTexts(chat, 1);
+      await sendTelegram(chat, "/stop");
+      const texts = await waitForTexts(chat, 2);
+      expect(texts.at(-1)).toMatch(/^Stopped after \d+ ms\.$/);
+      const done = await waitForStatus(runId, ["cancelled"]);
+      expect(done.cancel?.source).toBe("telegram:/stop");
+      const editsAtStop = (await botCalls(chat, "editMessageText")).length;
+      await new Promise((r) => setTimeout(r, 1_500));
+      // At most the final "stopped" note lands after the cancel; the stream does not go on.
+      expect((await botCalls(chat, "editMessageText")).length).toBeLessThanOrEqual(editsAtStop + 1);
+      const shown = (await botCalls(chat, "editMessageText")).map((c) => String(c.body.text)).at(-1) ?? "";
+      expect(shown).not.toContain("twelve");
+    });
+
+    it("queues a message that arrives mid-run and answers both in order", async () => {
+      const chat = uniqueChat();
+      await sendTelegram(chat, "/q first");
+      await sendTelegram(chat, "/q second");
+      const texts = await waitForTexts(chat, 2);
+      expect(texts.slice(0, 2)).toEqual(["echo: /q first", "echo: /q second"]);
+    });
+
+    it("tells the chat when the queue is full", async () => {
+      const chat = uniqueChat();
+      for (const n of [1, 2, 3, 4]) await sendTelegram(chat, `/q ${n}`);
+      await vi.waitFor(
+        async () => expect((await sentTexts(chat)).some((t) => t.includes("still working"))).toBe(true),
+        {
+          timeout: 5_000,
+        },
+      );
+    });
+
+    it("interrupts the active run with a new message (onBusy: interrupt)", async () => {
+      const chat = uniqueChat();
+      const first = await sendTelegram(chat, "/int first");
+      await sendTelegram(chat, "/int second");
+      const texts = await waitForTexts(chat, 1);
+      expect(texts).toEqual(["echo: /int second"]);
+      expect((await waitForStatus(first.runId as string, ["cancelled"])).cancel?.source).toBe(
+        "telegram:interrupt",
+      );
+    });
+
+    it("steers a message into the active run: its next llm call sees it (onBusy: steer)", async () => {
+      const chat = uniqueChat();
+      const first = await sendTelegram(chat, "/steer first");
+      await sendTelegram(chat, "/steer and also this");
+      const texts = await waitForTexts(chat, 1);
+      // echo answers the last user message: the steered one was appended to the llm step's messages.
+      expect(texts[0]).toBe("echo: /steer and also this");
+      const done = await waitForStatus(first.runId as string, ["completed"]);
+      expect(done.steps.map((s) => s.stepId)).toEqual(["answer"]);
+    });
+
+    it("collects a burst into one run, in arrival order (onBusy: collect)", async () => {
+      const chat = uniqueChat();
+      for (const n of ["a", "b", "c"]) await sendTelegram(chat, `/col ${n}`);
+      const texts = await waitForTexts(chat, 1);
+      expect(texts[0]).toBe("collected 3: /col a .. /col c");
+    });
+
+    it("asks for approval with buttons; the sender's press resumes the run, another user's is refused", async () => {
+      const chat = uniqueChat();
+      const ack = await sendTelegram(chat, "/approve refund 20 EUR");
+      await vi.waitFor(async () => expect(await botCalls(chat, "sendMessage")).toHaveLength(1), {
+        timeout: 5_000,
+      });
+      const [prompt] = await botCalls(chat, "sendMessage");
+      const keyboard = (
+        prompt?.body.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }
+      ).inline_keyboard.flat();
+      expect(keyboard.map((b) => b.text)).toEqual(["Approve", "Reject"]);
+      const approve = keyboard[0]?.callback_data as string;
+      await sendTelegram(chat, "", { from: 999, callback: { data: approve } });
+      await vi.waitFor(async () =>
+        expect((await botCalls(null, "answerCallbackQuery")).map((c) => c.body.text)).toContain(
+          "You are not allowed to answer this.",
+        ),
+      );
+      expect((await trace(ack.runId as string)).status).toBe("waiting");
+      await sendTelegram(chat, "", { callback: { data: approve } });
+      const texts = await waitForTexts(chat, 2);
+      expect(texts[1]).toBe("approved=true");
+      expect((await waitForStatus(ack.runId as string, ["completed"])).status).toBe("completed");
+    });
+
+    it("rejects through the Reject button", async () => {
+      const chat = uniqueChat();
+      const ack = await sendTelegram(chat, "/approve please");
+      await vi.waitFor(async () => expect(await botCalls(chat, "sendMessage")).toHaveLength(1), {
+        timeout: 5_000,
+      });
+      const [prompt] = await botCalls(chat, "sendMessage");
+      const keyboard = (
+        prompt?.body.reply_markup as { inline_keyboard: { callback_data: string }[][] }
+      ).inline_keyboard.flat();
+      await sendTelegram(chat, "", { callback: { data: keyboard[1]?.callback_data as string } });
+      expect((await waitForTexts(chat, 2))[1]).toBe("approved=false");
+      await waitForStatus(ack.runId as string, ["completed"]);
+    });
+
+    it("takes the timeout path when nobody answers, and the chat is told", async () => {
+      const chat = uniqueChat();
+      const ack = await sendTelegram(chat, "/hurry");
+      const texts = await waitForTexts(chat, 3);
+      expect(texts.slice(1)).toEqual(expect.arrayContaining(["No answer in time.", "no answer"]));
+      await waitForStatus(ack.runId as string, ["completed"]);
+    });
+
+    it("answers /status and /help", async () => {
+      const chat = uniqueChat();
+      await sendTelegram(chat, "/help");
+      await sendTelegram(chat, "/status");
+      const texts = await waitForTexts(chat, 2);
+      expect(texts[0]).toContain("/stop");
+      expect(texts[1]).toMatch(/^Idle/);
+    });
+  });

@@ -1,0 +1,125 @@
+import { expect, vi } from "vitest";
+import type { RunTrace } from "../../src/host/run-trace.ts";
+import { TEST_BINDINGS } from "../fixtures/secrets.ts";
+import { signedRequest } from "../fixtures/signed-request.ts";
+import { fakes, target } from "./target.ts";
+
+export const adminHeaders = { authorization: `Bearer ${TEST_BINDINGS.HOOKLINE_ADMIN_TOKEN}` };
+
+/** A request to Hookline, on whichever runtime the scenario runs. */
+export function call(path: string, init?: RequestInit): Promise<Response> {
+  return target().fetch(new Request(`${target().baseUrl}${path}`, init));
+}
+
+/** POST with the admin token (cancel, resume). */
+export function adminPost(path: string, body?: unknown): Promise<Response> {
+  return call(path, {
+    method: "POST",
+    headers: { ...adminHeaders, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** Sends a signed generic delivery (GitHub-style HMAC, no timestamp) to a run-mapped test source. */
+export async function deliver(source: string, body: unknown, id: string = crypto.randomUUID()) {
+  const res = await target().fetch(
+    await signedRequest({
+      scheme: "github",
+      url: `${target().baseUrl}/webhooks/in/${source}`,
+      body,
+      secret: TEST_BINDINGS.GITHUB_WEBHOOK_SECRET,
+      id,
+    }),
+  );
+  return { res, json: (await res.json()) as { status: string; runId?: string; deliveryKey: string } };
+}
+
+/** GET /runs/:id, the run's trace. */
+export async function trace(runId: string): Promise<RunTrace> {
+  const res = await call(`/runs/${runId}`, { headers: adminHeaders });
+  if (res.status !== 200) throw new Error(`GET /runs/${runId}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as RunTrace;
+}
+
+/** Waits (through real queues and alarms) until the run reaches one of `statuses`. */
+export async function waitForStatus(runId: string, statuses: string[], timeout = 10_000): Promise<RunTrace> {
+  let last: RunTrace | undefined;
+  await vi.waitFor(
+    async () => {
+      last = await trace(runId);
+      expect(statuses).toContain(last.status);
+    },
+    { timeout, interval: 20 },
+  );
+  return last as RunTrace;
+}
+
+// ---- Telegram ---------------------------------------------------------------------------------------
+
+let nextUpdate = Math.floor(Math.random() * 1_000_000_000);
+
+export interface BotCall {
+  method: string;
+  body: Record<string, unknown>;
+  receivedAt: number;
+}
+
+/** Sends a signed Telegram update from `chatId` (also the sender's user id unless `from` is given). */
+export async function sendTelegram(
+  chatId: number,
+  text: string,
+  opts: { from?: number; callback?: { data: string } } = {},
+) {
+  const from = { id: opts.from ?? chatId, is_bot: false, first_name: "Ada" };
+  const message = {
+    message_id: nextUpdate % 100_000,
+    date: 1_764_000_000,
+    chat: { id: chatId, type: "private" },
+    from,
+    text,
+  };
+  const update = opts.callback
+    ? {
+        update_id: nextUpdate++,
+        callback_query: { id: `cb-${nextUpdate}`, from, message, data: opts.callback.data },
+      }
+    : { update_id: nextUpdate++, message };
+  const res = await target().fetch(
+    await signedRequest({
+      scheme: "telegram",
+      url: `${target().baseUrl}/webhooks/telegram/demo-bot`,
+      body: update,
+      secret: TEST_BINDINGS.TELEGRAM_DEMO_SECRET_TOKEN,
+    }),
+  );
+  expect(res.status).toBeLessThan(300);
+  return (await res.json()) as { status: string; runId?: string };
+}
+
+/** Bot API calls the fake server saw for one chat (or, with null, all of them). */
+export async function botCalls(chatId: number | null, method?: string): Promise<BotCall[]> {
+  const res = await fetch(`${fakes.telegram()}/__calls`);
+  const { calls } = (await res.json()) as { calls: BotCall[] };
+  return calls.filter(
+    (c) => (chatId === null || String(c.body.chat_id) === String(chatId)) && (!method || c.method === method),
+  );
+}
+
+/** Texts sent to a chat with sendMessage, in order. */
+export async function sentTexts(chatId: number): Promise<string[]> {
+  return (await botCalls(chatId, "sendMessage")).map((c) => String(c.body.text));
+}
+
+export async function waitForTexts(chatId: number, count: number, timeout = 10_000): Promise<string[]> {
+  let texts: string[] = [];
+  await vi.waitFor(
+    async () => {
+      texts = await sentTexts(chatId);
+      expect(texts.length).toBeGreaterThanOrEqual(count);
+    },
+    { timeout, interval: 25 },
+  );
+  return texts;
+}
+
+export const uniqueChat = () => 700_000_000 + Math.floor(Math.random() * 100_000_000);

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { marker, waitForRequest } from "../servers/client.ts";
+import { adminPost, deliver, trace, waitForStatus } from "./fixtures.ts";
+import { fakes } from "./target.ts";
+
+/** Runs through the HTTP API: cancel (with the upstream stream closed), governor, wait/resume, fan-out. */
+export const runScenarios = () =>
+  describe("runs", { timeout: 30_000 }, () => {
+    it("cancels a streaming llm step at once: no new step starts, the attempt is aborted, latency recorded", async () => {
+      const { json } = await deliver("run-slow-echo", {
+        text: "one two three four five six seven eight nine ten",
+      });
+      const runId = json.runId as string;
+      await waitForStatus(runId, ["running"]);
+      // Wait until the worker has picked the attempt up, so the cancel hits in-flight work.
+      await expect.poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 5000 }).toBe("running");
+      const res = await adminPost(`/runs/${runId}/cancel`);
+      expect(res.status).toBe(200);
+      const ack = (await res.json()) as { status: string; latencyMs: number; acknowledgedAt: number };
+      expect(ack.status).toBe("cancelled");
+      expect(ack.latencyMs).toBeGreaterThanOrEqual(0);
+      const done = await expect
+        .poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 5000 })
+        .toBe("cancelled")
+        .then(() => trace(runId));
+      expect(done.status).toBe("cancelled");
+      expect(done.cancel).toMatchObject({ source: "api", latencyMs: expect.any(Number) });
+      // The echo stream (10 words at 100 ms) was cut short, not run to the end.
+      expect(done.steps[0]?.latencyMs ?? 0).toBeLessThan(900);
+    });
+
+    it("answers a second cancel of a finished run without changing it", async () => {
+      const { json } = await deliver("run-echo", { text: "quick" });
+      const runId = json.runId as string;
+      await waitForStatus(runId, ["completed"]);
+      const res = await adminPost(`/runs/${runId}/cancel`);
+      expect(await res.json()).toMatchObject({ status: "completed", alreadyFinished: true });
+    });
+
+    it("ends the run governor_breached before a step over maxSteps, keeping the partial usage", async () => {
+      const { json } = await deliver("run-budget", { text: "count these words" });
+      const done = await waitForStatus(json.runId as string, ["governor_breached", "completed", "failed"]);
+      expect(done.status).toBe("governor_breached");
+      expect(done.steps.map((s) => s.stepId)).toEqual(["one"]);
+      expect(done.usage.steps).toBe(1);
+      expect(done.usage.outputTokens).toBeGreaterThan(0);
+    });
+
+    it("waits for approval and resumes with input its schema accepts", async () => {
+      const { json } = await deliver("run-wait", { text: "please" });
+      const runId = json.runId as string;
+      await waitForStatus(runId, ["waiting"]);
+      const bad = await adminPost(`/runs/${runId}/resume`, { approved: "yes" });
+      expect(bad.status).toBe(409);
+      const good = await adminPost(`/runs/${runId}/resume`, { approved: true });
+      expect(good.status).toBe(200);
+      const done = await waitForStatus(runId, ["completed"]);
+      expect(done.output).not.toBeUndefined();
+    });
+
+    it("fans out 20 items through the queue and joins them in input order", async () => {
+      const items = Array.from({ length: 20 }, (_, i) => i);
+      const { json } = await deliver("run-fanout", { items });
+      const done = await waitForStatus(json.runId as string, ["completed", "failed"], 20_000);
+      expect(done.status).toBe("completed");
+      expect(done.steps).toHaveLength(20);
+    });
+
+    it("cancel closes the in-flight OpenAI stream at the server and records the latency", async () => {
+      const tag = marker("cancel");
+      const { json } = await deliver("run-slow", { text: tag });
+      const runId = json.runId as string;
+      // The fake server has the streaming request open (one token every 200 ms, 200 tokens).
+      await waitForRequest(fakes.openai(), (r) => JSON.stringify(r.body).includes(tag));
+      const res = await adminPost(`/runs/${runId}/cancel`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: "cancelled", latencyMs: expect.any(Number) });
+      const seen = await waitForRequest(
+        fakes.openai(),
+        (r) => JSON.stringify(r.body).includes(tag) && r.closedAt !== undefined,
+      );
+      expect(seen.clientClosedEarly).toBe(true);
+      const done = await waitForStatus(runId, ["cancelled"]);
+      expect(done.cancel?.latencyMs).toEqual(expect.any(Number));
+      await expect.poll(async () => (await trace(runId)).steps[0]?.status).toBe("cancelled");
+      const step = (await trace(runId)).steps[0];
+      expect(step?.abortLatencyMs).toEqual(expect.any(Number));
+      // Streaming 200 tokens at 200 ms would take 40 s: the step ended because it was aborted.
+      expect(step?.latencyMs ?? Number.POSITIVE_INFINITY).toBeLessThan(20_000);
+    });
+  });
