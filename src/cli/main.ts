@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
       // Node the same before the Node adapter is loaded.
       const { registerMigrationLoaders } = await import("../node/module-hooks.ts");
       registerMigrationLoaders();
-      const { serve } = await import("../node/serve.ts");
+      const { serve } = await import("./serve.ts");
       return serve(root, rest);
     }
     case "telegram":

@@ -3,7 +3,8 @@ import { DurationSchema } from "../core/duration.ts";
 import type { Scheme } from "../core/verify/types.ts";
 import { PriceTableSchema } from "../engine/governor.ts";
 import { type Workflow, WorkflowSchema } from "../engine/workflow-schema.ts";
-import { checkTriggers, TriggersSchema } from "../session/triggers/index.ts";
+import { checkTriggers } from "./trigger-check.ts";
+import { TriggersSchema } from "./trigger-schema.ts";
 
 /** A duration in config ("26h", "4d", 500); parsed to milliseconds. */
 export const Duration = DurationSchema;

@@ -8,7 +8,7 @@ import {
   type RunIndexRow,
   runIndex,
 } from "../db/durable/ops-schema.ts";
-import type { EventEnvelope } from "../queue/messages.ts";
+import { EventEnvelope } from "../engine/messages.ts";
 import type { ObjectState } from "./ports.ts";
 import { openDb } from "./sqlite.ts";
 
@@ -110,8 +110,9 @@ export class Ops {
    * redelivered or late event never rolls a run back.
    */
   async applyRunEvents(events: EventEnvelope[]): Promise<void> {
+    const parsed = z.array(EventEnvelope).parse(events);
     this.host.storage.transactionSync(() => {
-      for (const e of events) {
+      for (const e of parsed) {
         if (e.type !== "run.state" || !e.runId || !e.workflowId) continue;
         const state = String(e.data.state);
         const status = state === "started" ? "running" : state;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PriceTableSchema } from "../engine/governor.ts";
-import { StepReport } from "../queue/messages.ts";
+import { StepReport } from "../engine/messages.ts";
 
 /**
  * What crosses between objects, checked with zod where it arrives: a session (or the API) talking to a

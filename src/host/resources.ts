@@ -1,28 +1,12 @@
 import type { HooklineConfig } from "../config/schema.ts";
 import type { Secrets } from "../core/secrets.ts";
+import type { RunApi, SessionApi } from "./api.ts";
 import type { Ops } from "./ops.ts";
 import type { ObjectLookup, QueuePort } from "./ports.ts";
-import type { Run } from "./run.ts";
 
-export type { Secrets };
+export type { RunApi, Secrets, SessionApi };
 
-import type { Session } from "./session.ts";
-
-/** The RPC surface of each object, derived from the runtime-neutral classes. */
-export type SessionApi = Pick<Session, "record" | "getDelivery" | "fromRun">;
-export type RunApi = Pick<
-  Run,
-  | "fromSession"
-  | "cancel"
-  | "resume"
-  | "getStatus"
-  | "getTrace"
-  | "stepStarted"
-  | "watchCancel"
-  | "isOutstanding"
-  | "stepFinished"
-  | "stepDeadLettered"
->;
+/** The operator index's call surface (Ops imports nothing of ours, so it can be read off the class). */
 export type OpsApi = Pick<
   Ops,
   "indexDeliveries" | "listDeliveries" | "getDelivery" | "applyRunEvents" | "listRuns"

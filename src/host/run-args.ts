@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { RunRow, runs } from "../db/durable/run-schema.ts";
-import type { StepReport } from "../queue/messages.ts";
+import type { StepReport } from "../engine/messages.ts";
 import type { StartRun } from "./protocol.ts";
 import type { ChatOrigin, RunIdentity } from "./run-store.ts";
 

@@ -12,8 +12,8 @@ import {
 } from "../db/durable/run-schema.ts";
 import type { Effect } from "../engine/effects.ts";
 import { costOf, type PriceTable } from "../engine/governor.ts";
+import type { EventEnvelope, StepMessage, StepReport } from "../engine/messages.ts";
 import type { RunState } from "../engine/state.ts";
-import type { EventEnvelope, StepMessage, StepReport } from "../queue/messages.ts";
 import type { RunToSession } from "./protocol.ts";
 import type { ObjectDb } from "./sqlite.ts";
 

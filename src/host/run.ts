@@ -6,8 +6,9 @@ import { attempts, outbox, runs, steered, timers } from "../db/durable/run-schem
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
+import type { StepReport } from "../engine/messages.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
-import type { StepReport } from "../queue/messages.ts";
+import type { RunApi } from "./api.ts";
 import { CancelWatchers, type WatchResult } from "./cancel-watchers.ts";
 import type { ObjectState } from "./ports.ts";
 import {
@@ -55,7 +56,7 @@ const isOpen = (status: string) => status === "queued" || status === "running";
  * attempt; `cancel()` commits the cancel and then resolves those calls, and the worker aborts the attempt's
  * AbortSignal at once. A result for an attempt that is no longer outstanding is ignored and counted.
  */
-export class Run {
+export class Run implements RunApi {
   private readonly db;
   private state: RunState | undefined;
   private who: RunIdentity | undefined;

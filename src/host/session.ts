@@ -3,6 +3,7 @@ import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
 import migrations from "../../migrations/durable/session/migrations.js";
 import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
+import type { SessionApi } from "./api.ts";
 import { type IntentRow, RecordInput, type RecordResult, recordDelivery } from "./ledger.ts";
 import type { DeliverySummary } from "./ops.ts";
 import type { ObjectState } from "./ports.ts";
@@ -29,7 +30,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
  * returns, and the write is durable by then (workerd's output gate; on Node, a synchronous commit):
  * recorded before acknowledged.
  */
-export class Session {
+export class Session implements SessionApi {
   private readonly db;
   private readonly chat: ChatHost;
   /** The alarm as last set, so the hot path can tell without asking storage whether a flush is due. */

@@ -1,6 +1,7 @@
 import { APICallError } from "ai";
 import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
-import { isAbortLike, RetriableStepError } from "../steps/errors.ts";
+import { RetriableStepError } from "../engine/errors/retriable-step-error.ts";
+import { isAbortLike } from "../engine/errors/step-cancelled-error.ts";
 
 /**
  * Messages for the two failures a self-hosted model server causes most: nothing listening at the

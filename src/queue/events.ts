@@ -1,6 +1,6 @@
+import { EventEnvelope } from "../engine/messages.ts";
 import type { QueueBatch } from "../host/ports.ts";
 import type { Resources } from "../host/resources.ts";
-import { EventEnvelope } from "./messages.ts";
 
 /**
  * EVENTS consumer: audit events to the run index (and, in the history issue, Postgres). Idempotent on the

@@ -1,8 +1,8 @@
 import { toStepError } from "../engine/errors/to-step-error.ts";
+import { StepMessage, type StepReport } from "../engine/messages.ts";
 import type { QueueBatch, QueueMessage } from "../host/ports.ts";
 import type { Resources, RunApi } from "../host/resources.ts";
 import { executeStep } from "../steps/execute.ts";
-import { StepMessage, type StepReport } from "./messages.ts";
 
 const POLL_MS = 50;
 

@@ -4,7 +4,7 @@ import type { HooklineConfig } from "../config/schema.ts";
 import type { Secrets } from "../core/secrets.ts";
 import type { ResolvedStep } from "../engine/effects.ts";
 import type { Json } from "../engine/json.ts";
-import type { StepMessage } from "../queue/messages.ts";
+import type { StepMessage } from "../engine/messages.ts";
 import { executeHttpStep } from "./http.ts";
 import { executeLlmStep } from "./llm.ts";
 

@@ -1,6 +1,7 @@
 import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
+import { RetriableStepError } from "../engine/errors/retriable-step-error.ts";
 import { RetryAfterError } from "../engine/errors/retry-after-error.ts";
-import { isAbortLike, RetriableStepError, StepCancelledError } from "./errors.ts";
+import { isAbortLike, StepCancelledError } from "../engine/errors/step-cancelled-error.ts";
 
 /**
  * Turns whatever an attempt threw into one of the errors the engine's retry policy reads.

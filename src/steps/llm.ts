@@ -1,12 +1,12 @@
 import { APICallError, jsonSchema, type ModelMessage, Output, streamText } from "ai";
 import type { ResolvedStep } from "../engine/effects.ts";
 import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
+import { RetriableStepError } from "../engine/errors/retriable-step-error.ts";
 import type { Json, JsonObject } from "../engine/json.ts";
 import { compileJsonSchema } from "../engine/json-schema.ts";
 import { explainProviderError } from "../models/provider-errors.ts";
 import { type ResolvedModel, resolveModel } from "../models/registry.ts";
 import { attemptSignal } from "./attempt-signal.ts";
-import { RetriableStepError } from "./errors.ts";
 import { failureOf } from "./failure.ts";
 import { statusError } from "./status-error.ts";
 

@@ -1,7 +1,7 @@
 import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
+import { RetriableStepError } from "../engine/errors/retriable-step-error.ts";
 import { RetryAfterError, retryAfterMs } from "../engine/errors/retry-after-error.ts";
 import { isRetriableStatus } from "../engine/retry.ts";
-import { RetriableStepError } from "./errors.ts";
 
 /**
  * Maps a failed upstream status onto the error the retry policy understands:

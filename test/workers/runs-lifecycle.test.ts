@@ -8,8 +8,8 @@ import {
   SELF,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { StepMessage } from "../../src/engine/messages.ts";
 import worker from "../../src/index.ts";
-import type { StepMessage } from "../../src/queue/messages.ts";
 import { adminHeaders, deliver, trace, waitForStatus } from "../fixtures/runs.ts";
 import { BASE_URL } from "../fixtures/secrets.ts";
 

@@ -1,13 +1,13 @@
+import type { TriggerRule } from "../../config/trigger-schema.ts";
 import type { InboundEvent } from "../../core/inbound-event.ts";
 import type { ExprContext } from "../../engine/context.ts";
 import { evaluate } from "../../engine/expr.ts";
 import type { Json } from "../../engine/json.ts";
+import { searchText } from "../../engine/regex.ts";
 import { renderValue } from "../../engine/template.ts";
 import { chatIdOf } from "./chat.ts";
 import { type Command, commandName, commandOfEvent } from "./command.ts";
 import type { ReactionMatch, ReactionSkip, SkipReason } from "./decision.ts";
-import { searchText } from "./regex.ts";
-import type { TriggerRule } from "./schema.ts";
 
 export { chatIdOf } from "./chat.ts";
 export { commandOf, commandOfEvent, wordCommandOf } from "./command.ts";

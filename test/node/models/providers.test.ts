@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryAfterError } from "../../../src/engine/errors/retry-after-error.ts";
-import { StepCancelledError } from "../../../src/steps/errors.ts";
+import { StepCancelledError } from "../../../src/engine/errors/step-cancelled-error.ts";
 import { executeLlmStep, type LlmStepInput } from "../../../src/steps/llm.ts";
 import { startFakeOllama } from "../../servers/fake-ollama.ts";
 import { startFakeOpenAi } from "../../servers/fake-openai.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkTriggers } from "../../../src/session/triggers/check.ts";
-import { TriggerRuleSchema, TriggersSchema } from "../../../src/session/triggers/schema.ts";
+import { checkTriggers } from "../../../src/config/trigger-check.ts";
+import { TriggerRuleSchema, TriggersSchema } from "../../../src/config/trigger-schema.ts";
 import { rules } from "./fixtures.ts";
 
 const paths = (issues: { path: string }[]) => issues.map((i) => i.path);

@@ -1,5 +1,5 @@
+import { type TriggerRule, TriggersSchema } from "../../../src/config/trigger-schema.ts";
 import type { InboundEvent } from "../../../src/core/inbound-event.ts";
-import { type TriggerRule, TriggersSchema } from "../../../src/session/triggers/schema.ts";
 
 const receivedAt = "2025-01-01T00:00:00.000Z";
 

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { NonRetriableError } from "../../../src/engine/errors/non-retriable-error.ts";
+import { RetriableStepError } from "../../../src/engine/errors/retriable-step-error.ts";
 import { RetryAfterError } from "../../../src/engine/errors/retry-after-error.ts";
+import { StepCancelledError } from "../../../src/engine/errors/step-cancelled-error.ts";
 import { toStepError } from "../../../src/engine/errors/to-step-error.ts";
-import { RetriableStepError, StepCancelledError } from "../../../src/steps/errors.ts";
 import { executeLlmStep, type LlmStepInput } from "../../../src/steps/llm.ts";
 import { marker, seenRequests, waitForRequest } from "../../servers/client.ts";
 

@@ -1,8 +1,9 @@
 import { describe, expect, inject, it } from "vitest";
 import { NonRetriableError } from "../../../src/engine/errors/non-retriable-error.ts";
+import { RetriableStepError } from "../../../src/engine/errors/retriable-step-error.ts";
 import { RetryAfterError } from "../../../src/engine/errors/retry-after-error.ts";
+import { StepCancelledError } from "../../../src/engine/errors/step-cancelled-error.ts";
 import { toStepError } from "../../../src/engine/errors/to-step-error.ts";
-import { RetriableStepError, StepCancelledError } from "../../../src/steps/errors.ts";
 import { executeHttpStep, type HttpStepContext, type HttpStepInput } from "../../../src/steps/http.ts";
 import { marker, seenRequests, waitForRequest } from "../../servers/client.ts";
 

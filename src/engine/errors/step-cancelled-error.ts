@@ -1,9 +1,4 @@
 /**
- * Step-executor errors that the engine's control-flow errors (`NonRetriableError`,
- * `RetryAfterError` in src/engine/errors) do not cover. `toStepError` reads `status` from them.
- */
-
-/**
  * The attempt was aborted because its run was cancelled (or the attempt was superseded). The
  * worker reports nothing for it: the RunObject already moved on and would ignore the result.
  *
@@ -17,23 +12,6 @@ export class StepCancelledError extends Error {
   constructor(reason?: unknown) {
     super(`step cancelled${typeof reason === "string" ? `: ${reason}` : ""}`, { cause: reason });
     this.reason = reason;
-  }
-}
-
-/**
- * A failure worth retrying on the step's backoff curve: a 408, a 429 or 5xx without
- * `Retry-After`, a network error or a timeout.
- *
- * @example
- * throw new RetriableStepError("POST https://api.example.com/v1 returned 502", { status: 502 });
- */
-export class RetriableStepError extends Error {
-  override readonly name = "RetriableStepError";
-  readonly status: number | undefined;
-
-  constructor(message: string, options?: { cause?: unknown; status?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.status = options?.status;
   }
 }
 

@@ -1,12 +1,12 @@
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { serve as serveHttp } from "@hono/node-server";
-import { banner } from "../cli/banner.ts";
-import { ensureDevVars, readDevVars } from "../cli/dev-vars.ts";
-import { CliError, loadFromDisk } from "../cli/load.ts";
 import type { Secrets } from "../core/secrets.ts";
 import { checkOllama, DEFAULT_OLLAMA_BASE_URL } from "../models/ollama-check.ts";
-import { createNodeHookline } from "./hookline.ts";
+import { createNodeHookline } from "../node/hookline.ts";
+import { banner } from "./banner.ts";
+import { ensureDevVars, readDevVars } from "./dev-vars.ts";
+import { CliError, loadFromDisk } from "./load.ts";
 
 /**
  * `npm run start:node`: the same app, objects and queue consumers as `npm start`, in this Node process.

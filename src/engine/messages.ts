@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ResolvedStepSchema } from "../engine/effects.ts";
+import { ResolvedStepSchema } from "./effects.ts";
 
 /** One step attempt on the STEPS queue. At-least-once in; the RunObject applies each attemptId once. */
 export const StepMessage = z.object({

@@ -1,5 +1,5 @@
-import type { ExprContext } from "../../engine/context.ts";
-import { type ExprResult, evaluate } from "../../engine/expr.ts";
+import type { ExprContext } from "./context.ts";
+import { type ExprResult, evaluate } from "./expr.ts";
 
 // Patterns run through CEL's `matches`, which is RE2: linear time, so a rule cannot be made to backtrack
 // for seconds on a crafted message. That also rules out lookbehind and backreferences, and allows `(?i)`.

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { checkExpression } from "../../engine/expr.ts";
-import type { Json } from "../../engine/json.ts";
-import { checkTemplate } from "../../engine/template.ts";
-import { checkPattern } from "./regex.ts";
-import type { TriggerRule } from "./schema.ts";
+import { checkExpression } from "../engine/expr.ts";
+import type { Json } from "../engine/json.ts";
+import { checkPattern } from "../engine/regex.ts";
+import { checkTemplate } from "../engine/template.ts";
+import type { TriggerRule } from "./trigger-schema.ts";
 
 export const TriggerIssueSchema = z.object({
   /** Printable, e.g. "triggers[2].match.text". */

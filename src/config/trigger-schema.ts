@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { DurationSchema } from "../../core/duration.ts";
-import { InboundEvent } from "../../core/inbound-event.ts";
-import { JsonSchema } from "../../engine/json.ts";
+import { DurationSchema } from "../core/duration.ts";
+import { InboundEvent } from "../core/inbound-event.ts";
+import { JsonSchema } from "../engine/json.ts";
 
 /** Longest `match.text` pattern accepted, in characters. */
 export const MAX_PATTERN_LENGTH = 1_000;
