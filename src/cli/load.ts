@@ -7,7 +7,11 @@ import { BASE_FILE, overlayFile, overlayNames, readLayer } from "./config-files.
 export class CliError extends Error {}
 
 /** The config for one HOOKLINE_ENV, read from disk and validated, or a CliError naming file, path and fix. */
-export function loadFromDisk(root: string, envName?: string): HooklineConfig {
+export function loadFromDisk(
+  root: string,
+  envName?: string,
+  extra: readonly ConfigLayer[] = [],
+): HooklineConfig {
   const base = readLayer(root, BASE_FILE);
   if (!base.ok) throw new CliError(formatIssues(base.issues));
   const layers: ConfigLayer[] = [base.layer];
@@ -16,7 +20,7 @@ export function loadFromDisk(root: string, envName?: string): HooklineConfig {
     if (!overlay.ok) throw new CliError(formatIssues(overlay.issues));
     layers.push(overlay.layer);
   }
-  const result = loadConfig(layers);
+  const result = loadConfig([...layers, ...extra]);
   if (!result.ok) throw new CliError(formatIssues(result.issues));
   return result.config;
 }

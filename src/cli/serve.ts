@@ -28,7 +28,10 @@ export async function serve(root: string, argv: string[]): Promise<number> {
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port must be 0-65535`);
-  const config = loadFromDisk(root, values.env);
+  // --offline: `model: default` means the local Ollama model for this run (OLLAMA_MODEL, else llama3.2).
+  const offlineModel = process.env.OLLAMA_MODEL || readDevVars(root).OLLAMA_MODEL || "llama3.2";
+  const offline = { file: "--offline", data: { defaults: { model: `ollama:${offlineModel}` } } };
+  const config = loadFromDisk(root, values.env, values.offline ? [offline] : []);
   // Like `npm start`, the development env gets fresh dev secrets on first run; other envs bring their own
   // (a test or staging env must not write secrets into the checkout's .dev.vars).
   if (values.env === "development") {
@@ -38,7 +41,7 @@ export async function serve(root: string, argv: string[]): Promise<number> {
   }
   const secrets = secretsFor(root, values.env);
   const notes: string[] = [];
-  if (values.offline) notes.push(await ollamaNote(secrets));
+  if (values.offline) notes.push(await ollamaNote(secrets, offlineModel));
 
   const dataDir = resolve(root, values["data-dir"]);
   const leaseMs = values["lease-ms"] === undefined ? undefined : Number(values["lease-ms"]);
@@ -78,11 +81,10 @@ export function secretsFor(root: string, envName: string): Secrets {
 }
 
 /** Checks the local Ollama (GET /api/tags) and says what it found, or what to do. */
-async function ollamaNote(secrets: Secrets): Promise<string> {
+async function ollamaNote(secrets: Secrets, model: string): Promise<string> {
   const baseUrl = secrets.OLLAMA_BASE_URL || DEFAULT_OLLAMA_BASE_URL;
-  const model = secrets.OLLAMA_MODEL || undefined;
   const check = await checkOllama({ baseUrl, model, fetch, timeoutMs: 2_000 });
-  if (!check.ok) return `Offline mode: ${check.message}`;
-  const list = check.models.length > 0 ? check.models.join(", ") : "none pulled yet (ollama pull <model>)";
-  return `Offline mode: Ollama at ${baseUrl} has ${list}. Use model: "ollama:<model>" in a workflow.`;
+  const uses = `Offline mode: \`model: default\` steps use ollama:${model} (set OLLAMA_MODEL to change it).`;
+  if (!check.ok) return `${uses}\n${check.message}`;
+  return `${uses} Ollama at ${baseUrl} has: ${check.models.join(", ")}.`;
 }

@@ -87,7 +87,7 @@ function fixFor(issue: z.core.$ZodIssue): string {
  * @example loadConfig([{ file: "hookline.yaml", data: parsedYaml }])
  */
 export function loadConfig(layers: readonly ConfigLayer[]): LoadResult {
-  const merged = layers.reduce<unknown>((acc, layer) => mergeLayers(acc, layer.data), {});
+  const merged = withDefaultModel(layers.reduce<unknown>((acc, layer) => mergeLayers(acc, layer.data), {}));
   const parsed = HooklineConfig.safeParse(merged);
   if (parsed.success) return { ok: true, config: parsed.data };
   return {
@@ -103,6 +103,27 @@ export function loadConfig(layers: readonly ConfigLayer[]): LoadResult {
       };
     }),
   };
+}
+
+/**
+ * Replaces `model: default` in every llm step (nested ones too) with `defaults.model`, so switching every
+ * workflow between the offline stand-in, Ollama and a hosted model is one line (or one flag).
+ *
+ * @example withDefaultModel({ defaults: { model: "ollama:llama3.2" }, workflows: { w: { steps: [{ kind: "llm", model: "default" }] } } })
+ */
+export function withDefaultModel(data: unknown): unknown {
+  if (!isPlainObject(data)) return data;
+  const defaults = isPlainObject(data.defaults) ? data.defaults : {};
+  const model = typeof defaults.model === "string" && defaults.model !== "" ? defaults.model : "echo";
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (!isPlainObject(node)) return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+    if (out.kind === "llm" && out.model === "default") out.model = model;
+    return out;
+  };
+  return "workflows" in data ? { ...data, workflows: walk(data.workflows) } : data;
 }
 
 /** One line per issue, e.g. `hookline.yaml: sources.bot.channel: Invalid input → use one of: "telegram"`. */

@@ -121,6 +121,11 @@ const ConfigShape = z.strictObject({
   defaults: z
     .strictObject({
       maxBodyBytes: z.number().int().positive().default(1_048_576),
+      /**
+       * The model an llm step gets when it says `model: default`. `echo` (the built-in offline stand-in)
+       * unless set; `hookline serve --offline` sets it to `ollama:<OLLAMA_MODEL>`.
+       */
+      model: z.string().min(1).default("echo"),
     })
     .prefault({}),
   admin: z.strictObject({ tokenEnv: z.string().default("HOOKLINE_ADMIN_TOKEN") }).prefault({}),

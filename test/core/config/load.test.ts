@@ -15,6 +15,40 @@ const base = {
 };
 
 describe("config loading", () => {
+  it("gives every `model: default` llm step, nested ones too, the configured default model", () => {
+    const workflows = {
+      w: {
+        steps: [
+          { id: "a", kind: "llm", model: "default", prompt: "x" },
+          { id: "b", kind: "llm", model: "openai:gpt-4o-mini", prompt: "x" },
+          {
+            id: "each",
+            kind: "parallel",
+            forEach: "input.items",
+            steps: [{ id: "c", kind: "llm", model: "default", prompt: "x" }],
+          },
+        ],
+      },
+    };
+    const models = (layers: { file: string; data: unknown }[]) => {
+      const result = loadConfig(layers);
+      if (!result.ok) throw new Error(formatIssues(result.issues));
+      return JSON.stringify(result.config.workflows.w).match(/"model":"[^"]+"/g);
+    };
+    const withWorkflows = { file: "hookline.yaml", data: { ...base.data, workflows } };
+    expect(models([withWorkflows])).toEqual([
+      '"model":"echo"',
+      '"model":"openai:gpt-4o-mini"',
+      '"model":"echo"',
+    ]);
+    const offline = { file: "--offline", data: { defaults: { model: "ollama:llama3.2" } } };
+    expect(models([withWorkflows, offline])).toEqual([
+      '"model":"ollama:llama3.2"',
+      '"model":"openai:gpt-4o-mini"',
+      '"model":"ollama:llama3.2"',
+    ]);
+  });
+
   it("applies defaults and normalizes secret names to lists", () => {
     const result = loadConfig([base]);
     expect(result.ok).toBe(true);
