@@ -168,8 +168,11 @@ export class ChatHost {
           return;
         }
       }
-      this.db.delete(chatActions).where(eq(chatActions.id, row.id)).run();
-      if (feedback) this.step(feedback);
+      // Done, and what it taught the session, in one commit: a crash cannot lose the result (workerd would
+      // coalesce these writes anyway; node:sqlite commits each statement unless told otherwise).
+      const done = () => this.db.delete(chatActions).where(eq(chatActions.id, row.id)).run();
+      if (feedback) this.step(feedback, done);
+      else done();
     }
   }
 
