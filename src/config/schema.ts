@@ -126,6 +126,14 @@ const ConfigShape = z.strictObject({
        * unless set; `hookline serve --offline` sets it to `ollama:<OLLAMA_MODEL>`.
        */
       model: z.string().min(1).default("echo"),
+      /**
+       * Run a sequential llm/http step's first attempt inside the RunObject, right after the transition
+       * that started it, instead of a queue hop. Fan-out, retries and steps whose timeout exceeds
+       * `inlineMaxTimeout` go through the STEPS queue. An inline attempt cut short by an eviction is handed
+       * to the queue by the next instance, and is still applied once.
+       */
+      inlineSteps: z.boolean().default(true),
+      inlineMaxTimeout: DurationSchema.default(120_000),
     })
     .prefault({}),
   admin: z.strictObject({ tokenEnv: z.string().default("HOOKLINE_ADMIN_TOKEN") }).prefault({}),

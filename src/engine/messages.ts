@@ -35,6 +35,13 @@ export const EventEnvelope = z.object({
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
+/**
+ * Every event one outbox flush produced, as one EVENTS message: a queue message is billed (write, read,
+ * delete) however small, and a transition emits several events.
+ */
+export const EventBatch = z.object({ v: z.literal(1), events: z.array(EventEnvelope).min(1) });
+export type EventBatch = z.infer<typeof EventBatch>;
+
 /** What a step worker reports for one attempt. */
 export const StepReport = z.discriminatedUnion("ok", [
   z.object({

@@ -3,6 +3,7 @@ import { type ReplyMessage, sendCallbackReply } from "../channels/callback.ts";
 import { chatSenderFor } from "../channels/senders.ts";
 import type { Source } from "../config/schema.ts";
 import { outbox } from "../db/durable/run-schema.ts";
+import type { EventBatch, EventEnvelope } from "../engine/messages.ts";
 import type { StoragePort } from "./ports.ts";
 import { RunToSession } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
@@ -23,9 +24,12 @@ export async function sendQueuedOutbox(db: RunDb, res: Resources): Promise<void>
         .filter((r) => r.kind === kind)
         .map((r) => ({ body: JSON.parse(r.payload), contentType: "json" as const }));
     const steps = batch("step");
-    const events = batch("event");
+    const events = batch("event").map((e) => e.body as EventEnvelope);
     if (steps.length > 0) await res.steps.sendBatch(steps);
-    if (events.length > 0) await res.events.sendBatch(events);
+    if (events.length > 0) {
+      const body: EventBatch = { v: 1, events };
+      await res.events.send(body, { contentType: "json" });
+    }
     db.delete(outbox)
       .where(and(inArray(outbox.kind, ["step", "event"]), lte(outbox.id, rows.at(-1)?.id ?? 0)))
       .run();

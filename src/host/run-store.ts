@@ -1,4 +1,4 @@
-import { asc, desc, eq, inArray, isNull, min, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, min, sql } from "drizzle-orm";
 import type { z } from "zod";
 import type { ReplyMessage } from "../channels/callback.ts";
 import {
@@ -42,6 +42,8 @@ export interface TransitionContext {
   chat: ChatOrigin | undefined;
   /** A generic source with a callback URL: replies are POSTed there, signed. */
   hasCallback: boolean;
+  /** Attempts the RunObject runs itself after the commit (no queue hop). */
+  inline?: ReadonlySet<string>;
   /** Adds cancel timings to `run.cancel` and the like. */
   enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -49,15 +51,17 @@ export interface TransitionContext {
 /**
  * Writes one transition: the new state and every durable effect (attempt rows, STEPS messages, timers,
  * events, messages for the session) in the caller's transaction. Effects that only exist in memory
- * (aborts) are left to the caller, to run after the commit.
+ * (aborts) are left to the caller, to run after the commit. Returns the messages of the attempts to run
+ * inline, for the caller to start after the commit.
  */
 export function persistTransition(
   ctx: TransitionContext,
   state: RunState,
   effects: readonly Effect[],
   now: number,
-): void {
+): StepMessage[] {
   const { db, who, chat, hasCallback, enrich } = ctx;
+  const inlined: StepMessage[] = [];
   db.update(runs)
     .set({
       status: state.status,
@@ -70,6 +74,8 @@ export function persistTransition(
   for (const effect of effects) {
     switch (effect.type) {
       case "enqueueStep": {
+        const message = stepMessage(db, who, chat, effect, now);
+        const inline = ctx.inline?.has(effect.attemptId) ?? false;
         db.insert(attempts)
           .values({
             attemptId: effect.attemptId,
@@ -79,37 +85,17 @@ export function persistTransition(
             status: "queued",
             enqueuedAt: now,
             model: effect.resolved.kind === "llm" ? effect.resolved.model : null,
+            mode: inline ? "inline" : "queue",
+            message: inline ? JSON.stringify(message) : null,
           })
           .onConflictDoNothing()
           .run();
-        const message: StepMessage = {
-          v: 1,
-          runId: who.runId,
-          stepId: effect.stepId,
-          attempt: effect.attempt,
-          attemptId: effect.attemptId,
-          resolved: effect.resolved,
-          deadlineMs: effect.deadlineMs,
-          enqueuedAt: now,
-        };
-        if (effect.resolved.kind === "llm") {
-          // Steered messages go to the next llm step, once; the trace shows which attempt took them.
-          const steer = db
-            .select()
-            .from(steered)
-            .where(isNull(steered.usedBy))
-            .orderBy(asc(steered.id))
-            .all();
-          if (steer.length > 0) {
-            message.extraMessages = steer.map((m) => ({ role: "user" as const, content: m.text }));
-            db.update(steered).set({ usedBy: effect.attemptId }).where(isNull(steered.usedBy)).run();
-          }
-          if (chat && effect.resolved.stream && who.source)
-            message.streamTo = { source: who.source, target: chat.target };
-        }
-        db.insert(outbox)
-          .values({ kind: "step", payload: JSON.stringify(message), createdAt: now })
-          .run();
+        // An inline attempt is run by the RunObject right after this commit; its message stays on the row.
+        if (inline) inlined.push(message);
+        else
+          db.insert(outbox)
+            .values({ kind: "step", payload: JSON.stringify(message), createdAt: now })
+            .run();
         break;
       }
       case "setTimer":
@@ -165,6 +151,67 @@ export function persistTransition(
         break;
     }
   }
+  return inlined;
+}
+
+/** The STEPS message of one attempt; an llm step takes the messages steered into the run since the last one. */
+function stepMessage(
+  db: RunDb,
+  who: RunIdentity,
+  chat: ChatOrigin | undefined,
+  effect: Extract<Effect, { type: "enqueueStep" }>,
+  now: number,
+): StepMessage {
+  const message: StepMessage = {
+    v: 1,
+    runId: who.runId,
+    stepId: effect.stepId,
+    attempt: effect.attempt,
+    attemptId: effect.attemptId,
+    resolved: effect.resolved,
+    deadlineMs: effect.deadlineMs,
+    enqueuedAt: now,
+  };
+  if (effect.resolved.kind === "llm") {
+    // Steered messages go to the next llm step, once; the trace shows which attempt took them.
+    const steer = db.select().from(steered).where(isNull(steered.usedBy)).orderBy(asc(steered.id)).all();
+    if (steer.length > 0) {
+      message.extraMessages = steer.map((m) => ({ role: "user" as const, content: m.text }));
+      db.update(steered).set({ usedBy: effect.attemptId }).where(isNull(steered.usedBy)).run();
+    }
+    if (chat && effect.resolved.stream && who.source)
+      message.streamTo = { source: who.source, target: chat.target };
+  }
+  return message;
+}
+
+/** Attempts still open: queued or running, inline or queued. */
+export function openAttempts(db: RunDb): number {
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(attempts)
+      .where(inArray(attempts.status, ["queued", "running"]))
+      .get()?.n ?? 0
+  );
+}
+
+/**
+ * Hands inline attempts left open by a previous instance (evicted or restarted mid-call) to the queue:
+ * nothing in this instance runs them, and a STEPS worker reports back like for any queued attempt.
+ */
+export function requeueOrphanedInline(db: RunDb, now: number, running: ReadonlySet<string>): number {
+  const orphans = db
+    .select({ attemptId: attempts.attemptId, message: attempts.message })
+    .from(attempts)
+    .where(and(eq(attempts.mode, "inline"), inArray(attempts.status, ["queued", "running"])))
+    .all()
+    .filter((o) => !running.has(o.attemptId));
+  for (const o of orphans) {
+    if (o.message) db.insert(outbox).values({ kind: "step", payload: o.message, createdAt: now }).run();
+    db.update(attempts).set({ mode: "queue" }).where(eq(attempts.attemptId, o.attemptId)).run();
+  }
+  return orphans.length;
 }
 
 function toSession(db: RunDb, now: number, message: RunToSession): void {
@@ -191,14 +238,35 @@ export function loadRun(db: RunDb): RunRow | undefined {
 }
 
 /** The earliest moment the alarm must wake: a due timer, or a retry of an unsent outbox. */
-export function nextWake(db: RunDb, outboxRetryAt: number | undefined): number | undefined {
+/**
+ * An inline attempt still open this long after it started is checked by alarm: if no instance is running
+ * it any more (an eviction or restart mid-call), it goes to the queue. One check per attempt; after it, the
+ * step-timeout timer is the backstop.
+ */
+export const INLINE_CHECK_MS = 5_000;
+
+/** The earliest moment the alarm must wake: a due timer, a retry of an unsent outbox, an inline check. */
+export function nextWake(db: RunDb, outboxRetryAt: number | undefined, now: number): number | undefined {
   const timer =
     db
       .select({ at: min(timers.at) })
       .from(timers)
       .get()?.at ?? undefined;
-  if (timer === undefined) return outboxRetryAt;
-  return outboxRetryAt === undefined ? timer : Math.min(timer, outboxRetryAt);
+  const inline =
+    db
+      .select({ at: min(attempts.enqueuedAt) })
+      .from(attempts)
+      .where(
+        and(
+          eq(attempts.mode, "inline"),
+          inArray(attempts.status, ["queued", "running"]),
+          sql`${attempts.enqueuedAt} > ${now - INLINE_CHECK_MS}`,
+        ),
+      )
+      .get()?.at ?? undefined;
+  const times = [timer, outboxRetryAt, inline === undefined ? undefined : inline + INLINE_CHECK_MS];
+  const due = times.filter((t): t is number => t !== undefined);
+  return due.length > 0 ? Math.min(...due) : undefined;
 }
 
 export function dueTimers(db: RunDb, now: number) {

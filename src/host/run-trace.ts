@@ -37,6 +37,8 @@ export function buildTrace(row: RunRow, state: RunState, rows: AttemptRow[]) {
         attemptId: a.attemptId,
         attempt: a.attempt,
         kind: a.kind,
+        /** inline: run by the RunObject itself; queue: by a STEPS worker. */
+        mode: a.mode,
         // An attempt still in flight when its run ended, whose worker never reported back.
         status:
           FINISHED.includes(state.status) && (a.status === "queued" || a.status === "running")

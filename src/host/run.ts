@@ -6,8 +6,9 @@ import { attempts, outbox, runs, steered, timers } from "../db/durable/run-schem
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
-import type { StepReport } from "../engine/messages.ts";
+import type { StepMessage, StepReport } from "../engine/messages.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
+import { runAttempt } from "../steps/attempt.ts";
 import type { RunApi } from "./api.ts";
 import { CancelWatchers, type WatchResult } from "./cancel-watchers.ts";
 import type { ObjectState } from "./ports.ts";
@@ -35,15 +36,18 @@ import {
   insertEvent,
   loadRun,
   nextWake,
+  openAttempts,
   pendingOutbox,
   persistTransition,
   type RunIdentity,
   recordAttempt,
+  requeueOrphanedInline,
 } from "./run-store.ts";
 import { buildTrace } from "./run-trace.ts";
 import { openDb } from "./sqlite.ts";
 
 const MAX_OUTBOX_BACKOFF_MS = 60_000;
+const NONE: ReadonlySet<string> = new Set();
 const isOpen = (status: string) => status === "queued" || status === "running";
 
 /**
@@ -63,6 +67,10 @@ export class Run implements RunApi {
   private chat: ChatOrigin | undefined;
   private readonly watchers = new CancelWatchers();
   private readonly pump: OutboxPump;
+  /** Inline attempts this instance is running; after an eviction it is empty, which is how orphans show. */
+  private readonly inflight = new Set<string>();
+  /** The alarm as last set (undefined: not known yet), so an unchanged alarm is not written again. */
+  private alarmAt: number | null | undefined;
 
   private readonly host: ObjectState;
   private readonly res: Resources;
@@ -93,6 +101,10 @@ export class Run implements RunApi {
         this.who = identityOf(row);
         this.chat = chatOriginOf(row);
       }
+      this.alarmAt = await host.storage.getAlarm();
+      // Inline attempts open in storage were being run by an instance that is gone: hand them to the queue.
+      const orphans = host.storage.transactionSync(() => requeueOrphanedInline(this.db, Date.now(), NONE));
+      if (orphans > 0) host.waitUntil(this.pump.flush());
     });
   }
 
@@ -125,11 +137,12 @@ export class Run implements RunApi {
     const row = newRunRow(a, state.status, now);
     this.who = identityOf(row);
     this.chat = chatOriginOf(row);
-    this.host.storage.transactionSync(() => {
+    const inline = this.host.storage.transactionSync(() => {
       this.db.insert(runs).values(row).run();
-      persistTransition(this.context(), state, effects, now);
+      return persistTransition({ ...this.context(), inline: this.inlineSet(effects) }, state, effects, now);
     });
     this.state = state;
+    for (const m of inline) this.startInline(m);
     await this.afterCommit(effects);
     return { runId: a.runId, status: state.status, created: true };
   }
@@ -282,6 +295,8 @@ export class Run implements RunApi {
   /** Fires due timers, resends what the outbox still holds, and sleeps until the next timer. */
   async alarm(): Promise<void> {
     const now = Date.now();
+    // An inline attempt that nothing here runs any more (its job died before reporting) goes to the queue.
+    this.host.storage.transactionSync(() => requeueOrphanedInline(this.db, now, this.inflight));
     for (const timer of dueTimers(this.db, now)) {
       const effects = this.transition({ type: "timerFired", timerId: timer.timerId, now }, now, () => {
         this.db.delete(timers).where(eq(timers.timerId, timer.timerId)).run();
@@ -331,13 +346,15 @@ export class Run implements RunApi {
     extra?: () => void,
     enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>,
   ): Effect[] {
-    const ctx = { ...this.context(), enrich };
     const { state, effects } = advance(this.state ?? null, event);
-    this.host.storage.transactionSync(() => {
-      persistTransition(ctx, state, effects, now);
+    const ctx = { ...this.context(), enrich, inline: this.inlineSet(effects) };
+    const inline = this.host.storage.transactionSync(() => {
+      const messages = persistTransition(ctx, state, effects, now);
       extra?.();
+      return messages;
     });
     this.state = state;
+    for (const m of inline) this.startInline(m);
     return effects;
   }
 
@@ -361,8 +378,48 @@ export class Run implements RunApi {
     const retryAt = first
       ? Date.now() + Math.min(500 * 2 ** first.attempts, MAX_OUTBOX_BACKOFF_MS)
       : undefined;
-    const at = nextWake(this.db, retryAt);
-    if (at === undefined) await this.host.storage.deleteAlarm();
+    const at = nextWake(this.db, retryAt, Date.now()) ?? null;
+    if (at === this.alarmAt) return;
+    this.alarmAt = at;
+    if (at === null) await this.host.storage.deleteAlarm();
     else await this.host.storage.setAlarm(at);
+  }
+
+  /**
+   * Which of a transition's new attempts this object runs itself: the one attempt of a sequential step
+   * (first attempt, nothing else in flight, timeout within the inline limit). Fan-out, retries and long
+   * steps take the queue.
+   */
+  private inlineSet(effects: readonly Effect[]): ReadonlySet<string> {
+    const { inlineSteps, inlineMaxTimeout } = this.res.config.defaults;
+    const enqueued = effects.filter((e) => e.type === "enqueueStep");
+    const only = enqueued[0];
+    if (!inlineSteps || !only || enqueued.length > 1 || only.attempt !== 1) return NONE;
+    if (only.resolved.timeoutMs > inlineMaxTimeout || openAttempts(this.db) > 0) return NONE;
+    return new Set([only.attemptId]);
+  }
+
+  /**
+   * Runs an inline attempt in the background, exactly as a STEPS worker would (src/steps/attempt.ts), minus
+   * the hop: cancel aborts it through the same watchers, and its result goes through `stepFinished`, so it
+   * is applied once. If this instance dies mid-call, the next one hands the attempt to the queue.
+   */
+  private startInline(m: StepMessage): void {
+    if (this.inflight.has(m.attemptId)) return;
+    this.inflight.add(m.attemptId);
+    const job = (async () => {
+      // After the transition that started it has sent its outbox (events, replies) in order.
+      await Promise.resolve();
+      if (!(await this.stepStarted(m.attemptId)).proceed) return;
+      const controller = new AbortController();
+      void this.watchers.wait(m.attemptId).then((r) => {
+        if (r !== "done") controller.abort(new Error(`run ${r}`));
+      });
+      const report = await runAttempt(m, this.res, controller.signal);
+      await this.stepFinished(m.stepId, m.attemptId, report);
+    })()
+      .catch((err) => console.error(`inline step ${m.attemptId} not applied: ${(err as Error).message}`))
+      .finally(() => this.inflight.delete(m.attemptId));
+    this.host.waitUntil(job);
   }
 }

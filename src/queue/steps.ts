@@ -1,8 +1,7 @@
-import { toStepError } from "../engine/errors/to-step-error.ts";
 import { StepMessage, type StepReport } from "../engine/messages.ts";
 import type { QueueBatch, QueueMessage } from "../host/ports.ts";
 import type { Resources, RunApi } from "../host/resources.ts";
-import { executeStep } from "../steps/execute.ts";
+import { runAttempt } from "../steps/attempt.ts";
 
 const POLL_MS = 50;
 
@@ -59,28 +58,9 @@ export async function handleStepMessage(msg: QueueMessage, res: Resources): Prom
     }
     const controller = new AbortController();
     const stopWatching = watchForCancel(run, m.attemptId, controller);
-    // The executors enforce the step's own timeout (and report it as one); this signal is cancel only.
-    const signal = controller.signal;
-    const startedAt = Date.now();
     let report: StepReport;
     try {
-      const result = await executeStep(m.resolved, {
-        config: res.config,
-        secrets: res.secrets,
-        outboundFetch: res.outboundFetch,
-        signal,
-        extraMessages: m.extraMessages,
-        streamTo: m.streamTo,
-      });
-      report = { ok: true, ...result, startedAt, finishedAt: Date.now() };
-    } catch (err) {
-      report = {
-        ok: false,
-        error: toStepError(err),
-        aborted: controller.signal.aborted,
-        startedAt,
-        finishedAt: Date.now(),
-      };
+      report = await runAttempt(m, res, controller.signal);
     } finally {
       stopWatching();
     }

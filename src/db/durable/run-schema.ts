@@ -45,6 +45,15 @@ export const attempts = sqliteTable("attempts", {
   costUsd: real("cost_usd"),
   error: text("error"),
   deliveries: integer("deliveries").notNull().default(0),
+  /**
+   * inline: the RunObject runs the attempt itself, right after the commit (no queue hop); queue: a step
+   * worker does. An inline attempt keeps its STEPS message here, so if the object is evicted mid-call the
+   * next instance hands it to the queue instead.
+   */
+  mode: text("mode", { enum: ["inline", "queue"] })
+    .notNull()
+    .default("queue"),
+  message: text("message"),
 });
 
 /** Effects committed with the transition that produced them; sent after commit, deleted once sent. */

@@ -1,0 +1,100 @@
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  runInDurableObject,
+} from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import type { StepMessage } from "../../src/engine/messages.ts";
+import worker from "../../src/index.ts";
+import { botCalls, sendTelegram, uniqueChat, waitForTexts } from "../fixtures/chat.ts";
+import { deliver, trace, waitForStatus } from "../fixtures/runs.ts";
+
+// Sequential steps run inside the RunObject (no queue hop). These are the invariants that path must keep.
+describe("inline steps", { timeout: 20_000 }, () => {
+  it("applies an inline step once when the object is reset during the step: the next instance hands it to the queue", async () => {
+    const { json } = await deliver("run-slow-echo", { text: "one two three four five six seven eight" });
+    const runId = json.runId as string;
+    const stub = env.RUNS.getByName(runId);
+    await vi.waitFor(
+      async () => expect((await trace(runId)).steps[0]).toMatchObject({ status: "running", mode: "inline" }),
+      {
+        timeout: 5_000,
+        interval: 20,
+      },
+    );
+    // Reset the object as a crash or a deploy would: its in-flight inline call dies with it.
+    await runInDurableObject(stub, (_instance, state) => state.abort("test: reset mid-step")).catch(
+      () => undefined,
+    );
+    // Any call wakes a new instance; it finds the open inline attempt that nothing runs and queues it.
+    const done = await waitForStatus(runId, ["completed", "failed"], 15_000);
+    expect(done.status).toBe("completed");
+    expect(done.steps).toHaveLength(1);
+    expect(done.steps[0]).toMatchObject({ status: "succeeded", mode: "queue", deliveries: 2 });
+    // Applied once: one step counted, its tokens counted once.
+    expect(done.usage.steps).toBe(1);
+    expect(done.usage.outputTokens).toBe(done.steps[0]?.outputTokens);
+    expect(done.output).toEqual({ text: "echo: one two three four five six seven eight" });
+  });
+
+  it("sends a chat reply once when the step's message is redelivered and its result replayed", async () => {
+    const chat = uniqueChat();
+    const ack = await sendTelegram(chat, "hello once");
+    const runId = ack.runId as string;
+    expect(await waitForTexts(chat, 1)).toEqual(["echo: hello once"]);
+    const done = await waitForStatus(runId, ["completed"]);
+    const step = done.steps[0];
+    if (!step) throw new Error("no step");
+    expect(step.mode).toBe("inline");
+    // The queue redelivers the attempt (at-least-once), and a worker replays its result.
+    const body: StepMessage = {
+      v: 1,
+      runId,
+      stepId: step.stepId,
+      attempt: 1,
+      attemptId: step.attemptId,
+      resolved: { kind: "llm", model: "echo", prompt: "hello once", stream: false, timeoutMs: 1000 },
+      deadlineMs: Date.now() + 1000,
+      enqueuedAt: Date.now(),
+    };
+    const batch = createMessageBatch("hookline-steps", [
+      { id: "again", timestamp: new Date(), attempts: 2, body },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["again"]);
+    const replay = await env.RUNS.getByName(runId).stepFinished(step.stepId, step.attemptId, {
+      ok: true,
+      output: { text: "echo: hello once" },
+      startedAt: Date.now(),
+      finishedAt: Date.now(),
+    });
+    expect(replay.applied).toBe(false);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await botCalls(chat, "sendMessage")).map((c) => c.body.text)).toEqual(["echo: hello once"]);
+  });
+
+  it("aborts an inline llm step on /stop", async () => {
+    const chat = uniqueChat();
+    const ack = await sendTelegram(chat, "/slow tell me more");
+    const runId = ack.runId as string;
+    await vi.waitFor(
+      async () => expect((await trace(runId)).steps[0]).toMatchObject({ status: "running", mode: "inline" }),
+      {
+        timeout: 5_000,
+        interval: 20,
+      },
+    );
+    await sendTelegram(chat, "/stop");
+    await vi.waitFor(async () => expect((await trace(runId)).steps[0]?.status).toBe("cancelled"), {
+      timeout: 5_000,
+    });
+    const done = await trace(runId);
+    expect(done.status).toBe("cancelled");
+    expect(done.steps[0]?.abortLatencyMs).toEqual(expect.any(Number));
+    // 12+ words at 100 ms each would take over a second: the step ended because it was aborted.
+    expect(done.steps[0]?.latencyMs ?? Number.POSITIVE_INFINITY).toBeLessThan(1_000);
+  });
+});
