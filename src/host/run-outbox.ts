@@ -24,7 +24,8 @@ export async function sendQueuedOutbox(db: RunDb, res: Resources): Promise<void>
         .filter((r) => r.kind === kind)
         .map((r) => ({ body: JSON.parse(r.payload), contentType: "json" as const }));
     const steps = batch("step");
-    const events = batch("event").map((e) => e.body as EventEnvelope);
+    // An event row holds one transition's events (an array); rows from before that hold one envelope.
+    const events = batch("event").flatMap((e) => e.body as EventEnvelope | EventEnvelope[]);
     if (steps.length > 0) await res.steps.sendBatch(steps);
     if (events.length > 0) {
       const body: EventBatch = { v: 1, events };

@@ -42,6 +42,10 @@ export interface TransitionContext {
   chat: ChatOrigin | undefined;
   /** A generic source with a callback URL: replies are POSTed there, signed. */
   hasCallback: boolean;
+  /** Events the host adds to this transition's (e.g. `model.call`), written in the same outbox row. */
+  extraEvents?: { type: string; data: Record<string, unknown> }[];
+  /** The caller already wrote the run row with this state (the first transition). */
+  runRowWritten?: boolean;
   /** Attempts the RunObject runs itself after the commit (no queue hop). */
   inline?: ReadonlySet<string>;
   /** Adds cancel timings to `run.cancel` and the like. */
@@ -62,15 +66,18 @@ export function persistTransition(
 ): StepMessage[] {
   const { db, who, chat, hasCallback, enrich } = ctx;
   const inlined: StepMessage[] = [];
-  db.update(runs)
-    .set({
-      status: state.status,
-      state: JSON.stringify(state),
-      updatedAt: now,
-      ignoredResults: state.ignoredResults,
-    })
-    .where(eq(runs.id, who.runId))
-    .run();
+  // One outbox row (and later one EVENTS message) for all of a transition's events: rows are billed.
+  const events: EventEnvelope[] = (ctx.extraEvents ?? []).map((e) => envelope(who, e.type, e.data, now));
+  if (!ctx.runRowWritten)
+    db.update(runs)
+      .set({
+        status: state.status,
+        state: JSON.stringify(state),
+        updatedAt: now,
+        ignoredResults: state.ignoredResults,
+      })
+      .where(eq(runs.id, who.runId))
+      .run();
   for (const effect of effects) {
     switch (effect.type) {
       case "enqueueStep": {
@@ -108,11 +115,13 @@ export function persistTransition(
         db.delete(timers).where(eq(timers.timerId, effect.timerId)).run();
         break;
       case "emit":
-        insertEvent(db, who, effect.event, enrich ? enrich(effect.event, effect.data) : effect.data, now);
+        events.push(
+          envelope(who, effect.event, enrich ? enrich(effect.event, effect.data) : effect.data, now),
+        );
         break;
       case "reply": {
         // Chat runs answer in their chat; generic sources with a callback get a signed POST.
-        insertEvent(db, who, "run.reply", { step_id: effect.stepId, text: effect.text }, now);
+        events.push(envelope(who, "run.reply", { step_id: effect.stepId, text: effect.text }, now));
         const reply: ReplyMessage = {
           id: `${who.runId}:${effect.stepId}:${now}`,
           runId: who.runId,
@@ -151,6 +160,7 @@ export function persistTransition(
         break;
     }
   }
+  if (events.length > 0) insertEvents(db, events, now);
   return inlined;
 }
 
@@ -220,6 +230,18 @@ function toSession(db: RunDb, now: number, message: RunToSession): void {
     .run();
 }
 
+function envelope(who: RunIdentity, type: string, data: Record<string, unknown>, now: number): EventEnvelope {
+  return { v: 1, id: crypto.randomUUID(), type, ...who, at: now, data };
+}
+
+/** Events in one outbox row; its payload is a JSON array of envelopes. */
+function insertEvents(db: RunDb, events: EventEnvelope[], now: number): void {
+  db.insert(outbox)
+    .values({ kind: "event", payload: JSON.stringify(events), createdAt: now })
+    .run();
+}
+
+/** One event outside a transition (e.g. a delivery that failed for good). */
 export function insertEvent(
   db: RunDb,
   who: RunIdentity,
@@ -227,10 +249,7 @@ export function insertEvent(
   data: Record<string, unknown>,
   now: number,
 ) {
-  const envelope: EventEnvelope = { v: 1, id: crypto.randomUUID(), type, ...who, at: now, data };
-  db.insert(outbox)
-    .values({ kind: "event", payload: JSON.stringify(envelope), createdAt: now })
-    .run();
+  insertEvents(db, [envelope(who, type, data, now)], now);
 }
 
 export function loadRun(db: RunDb): RunRow | undefined {

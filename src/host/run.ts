@@ -33,7 +33,6 @@ import {
   type ChatOrigin,
   currentStep,
   dueTimers,
-  insertEvent,
   loadRun,
   nextWake,
   openAttempts,
@@ -138,8 +137,13 @@ export class Run implements RunApi {
     this.who = identityOf(row);
     this.chat = chatOriginOf(row);
     const inline = this.host.storage.transactionSync(() => {
-      this.db.insert(runs).values(row).run();
-      return persistTransition({ ...this.context(), inline: this.inlineSet(effects) }, state, effects, now);
+      // Inserted with its first state, so the transition below writes only its effects (rows are billed).
+      this.db
+        .insert(runs)
+        .values({ ...row, state: JSON.stringify(state) })
+        .run();
+      const ctx = { ...this.context(), inline: this.inlineSet(effects), runRowWritten: true };
+      return persistTransition(ctx, state, effects, now);
     });
     this.state = state;
     for (const m of inline) this.startInline(m);
@@ -201,18 +205,20 @@ export class Run implements RunApi {
     const event: EngineEvent = r.ok
       ? { type: "stepSucceeded", ...common, output: r.output, usage: r.usage }
       : { type: "stepFailed", ...common, error: r.error };
-    const effects = this.transition(event, now, () => {
-      const status = r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed";
-      recordAttempt(this.db, row, r, { status, prices: this.state?.prices ?? {} });
-      if (r.ok && this.who && row.kind === "llm")
-        insertEvent(
-          this.db,
-          this.who,
-          "model.call",
-          modelCallData(row.kind, r, r.finishedAt - r.startedAt),
-          now,
-        );
-    });
+    const modelCall =
+      r.ok && row.kind === "llm"
+        ? [{ type: "model.call", data: modelCallData(row.kind, r, r.finishedAt - r.startedAt) }]
+        : [];
+    const effects = this.transition(
+      event,
+      now,
+      () => {
+        const status = r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed";
+        recordAttempt(this.db, row, r, { status, prices: this.state?.prices ?? {} });
+      },
+      undefined,
+      modelCall,
+    );
     this.watchers.resolve(attemptId, "done");
     await this.afterCommit(effects);
     return { applied: true };
@@ -345,9 +351,10 @@ export class Run implements RunApi {
     now: number,
     extra?: () => void,
     enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>,
+    extraEvents?: { type: string; data: Record<string, unknown> }[],
   ): Effect[] {
     const { state, effects } = advance(this.state ?? null, event);
-    const ctx = { ...this.context(), enrich, inline: this.inlineSet(effects) };
+    const ctx = { ...this.context(), enrich, extraEvents, inline: this.inlineSet(effects) };
     const inline = this.host.storage.transactionSync(() => {
       const messages = persistTransition(ctx, state, effects, now);
       extra?.();

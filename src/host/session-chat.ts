@@ -30,6 +30,10 @@ const NO_CHAT: ChatSettings = { helpText: "", stopClearsQueue: false };
 export class ChatHost {
   private queue: Promise<unknown> = Promise.resolve();
   private retryAt: number | undefined;
+  /** Whether the chat row exists (known after the first load that finds it or the first write). */
+  private hasRow = false;
+  /** Committed best-effort actions waiting to be sent (never stored). */
+  private readonly ephemeral: SessionAction[] = [];
 
   private readonly db: ObjectDb;
   private readonly storage: StoragePort;
@@ -132,20 +136,39 @@ export class ChatHost {
     const now = Date.now();
     this.storage.transactionSync(() => {
       const row = { id: 1, source: sourceName, state: JSON.stringify(decision.state) };
-      this.db.insert(chat).values(row).onConflictDoUpdate({ target: chat.id, set: row }).run();
-      for (const action of decision.actions)
+      // A row written is billed: an input that changes nothing (often a runStarted) writes nothing.
+      if (row.state !== JSON.stringify(state) || sourceName !== source || !this.hasRow)
+        this.db.insert(chat).values(row).onConflictDoUpdate({ target: chat.id, set: row }).run();
+      this.hasRow = true;
+      for (const action of decision.actions) {
+        // Best-effort actions (typing, read receipts, button notices) and the timer (armed from the state)
+        // are not worth a row each: they go out right after the commit, and a crash simply skips them.
+        if (BEST_EFFORT.has(action.type) || action.type === "setTimer") continue;
         this.db
           .insert(chatActions)
           .values({ action: JSON.stringify(action), createdAt: now })
           .run();
+      }
       alsoCommit?.();
     });
+    this.ephemeral.push(...decision.actions.filter((a) => BEST_EFFORT.has(a.type)));
+  }
+
+  /** Sends the committed best-effort actions; a failure is logged, never retried. */
+  private async sendEphemeral(): Promise<void> {
+    while (this.ephemeral.length > 0) {
+      const action = this.ephemeral.shift() as SessionAction;
+      await carryOut(action, this.context()).catch((err) =>
+        console.warn(`session ${action.type} failed (best effort): ${(err as Error).message}`),
+      );
+    }
   }
 
   /** Carries out committed actions in order. A failed action stays, and the alarm retries it. */
   private async pump(): Promise<void> {
     this.retryAt = undefined;
     for (;;) {
+      await this.sendEphemeral();
       const row = this.db.select().from(chatActions).orderBy(asc(chatActions.id)).limit(1).get();
       if (!row) return;
       const action = JSON.parse(row.action) as SessionAction;
@@ -189,6 +212,7 @@ export class ChatHost {
   private load(): { state: SessionState; source: string | null } {
     const row = this.db.select().from(chat).where(eq(chat.id, 1)).get();
     if (!row) return { state: initialSessionState(), source: null };
+    this.hasRow = true;
     return { state: SessionState.parse(JSON.parse(row.state)), source: row.source };
   }
 
