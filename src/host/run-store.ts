@@ -44,6 +44,8 @@ export interface TransitionContext {
   hasCallback: boolean;
   /** Events the host adds to this transition's (e.g. `model.call`), written in the same outbox row. */
   extraEvents?: { type: string; data: Record<string, unknown> }[];
+  /** The session learns of the finish from the answer to its start call: no runFinished message. */
+  quietFinish?: boolean;
   /** The caller already wrote the run row with this state (the first transition). */
   runRowWritten?: boolean;
   /** Attempts the RunObject runs itself after the commit (no queue hop). */
@@ -154,7 +156,8 @@ export function persistTransition(
         break;
       case "finish":
         // The session starts its next queued message once this run is over.
-        if (chat) toSession(db, now, { type: "runFinished", runId: who.runId, status: effect.status });
+        if (chat && !ctx.quietFinish)
+          toSession(db, now, { type: "runFinished", runId: who.runId, status: effect.status });
         break;
       case "abortStep":
         break;

@@ -47,6 +47,8 @@ import { openDb } from "./sqlite.ts";
 
 const MAX_OUTBOX_BACKOFF_MS = 60_000;
 const NONE: ReadonlySet<string> = new Set();
+/** How long `start` waits for an inline run to finish before answering "running". */
+const START_WAIT_MS = 50;
 const isOpen = (status: string) => status === "queued" || status === "running";
 
 /**
@@ -68,6 +70,8 @@ export class Run implements RunApi {
   private readonly pump: OutboxPump;
   /** Inline attempts this instance is running; after an eviction it is empty, which is how orphans show. */
   private readonly inflight = new Set<string>();
+  /** Set while `start` waits for a fast run to finish; the finishing transition calls it instead of notifying. */
+  private finishWaiter: (() => void) | undefined;
   /** The alarm as last set (undefined: not known yet), so an unchanged alarm is not written again. */
   private alarmAt: number | null | undefined;
 
@@ -146,9 +150,33 @@ export class Run implements RunApi {
       return persistTransition(ctx, state, effects, now);
     });
     this.state = state;
+    // A chat run whose steps run inline often ends within milliseconds (a pure step, a fast model): its
+    // session learns that from this answer, which saves the "finished" call back (one billed request).
+    const waiting = this.chat && inline.length > 0 ? this.waitForFinish(START_WAIT_MS) : undefined;
     for (const m of inline) this.startInline(m);
     await this.afterCommit(effects);
-    return { runId: a.runId, status: state.status, created: true };
+    await waiting;
+    return { runId: a.runId, status: this.state.status, created: true };
+  }
+
+  /**
+   * Resolves when the run finishes or after `ms`, whichever is first. While it waits, a finishing
+   * transition does not send `runFinished` to the session: the caller (the session's start) answers instead.
+   */
+  private waitForFinish(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.finishWaiter = () => {
+        this.finishWaiter = undefined;
+        done();
+      };
+    }).finally(() => {
+      this.finishWaiter = undefined;
+    });
   }
 
   /** A step worker is about to run an attempt. False means: don't (run over, or attempt not outstanding). */
@@ -354,13 +382,21 @@ export class Run implements RunApi {
     extraEvents?: { type: string; data: Record<string, unknown> }[],
   ): Effect[] {
     const { state, effects } = advance(this.state ?? null, event);
-    const ctx = { ...this.context(), enrich, extraEvents, inline: this.inlineSet(effects) };
+    const finishing = effects.some((e) => e.type === "finish") ? this.finishWaiter : undefined;
+    const ctx = {
+      ...this.context(),
+      enrich,
+      extraEvents,
+      inline: this.inlineSet(effects),
+      quietFinish: !!finishing,
+    };
     const inline = this.host.storage.transactionSync(() => {
       const messages = persistTransition(ctx, state, effects, now);
       extra?.();
       return messages;
     });
     this.state = state;
+    finishing?.();
     for (const m of inline) this.startInline(m);
     return effects;
   }

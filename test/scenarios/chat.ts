@@ -18,8 +18,17 @@ export const chatScenarios = () =>
       expect(ack.status).toBe("accepted");
       const texts = await waitForTexts(chat, 1);
       expect(texts[0]).toBe("echo: hello bot");
-      // The chat saw "typing…" while the run was active.
-      expect(await botCalls(chat, "sendChatAction")).not.toHaveLength(0);
+    });
+
+    it('shows "typing…" while a run takes a while, and not after a run that answered at once', async () => {
+      const slow = uniqueChat();
+      await sendTelegram(slow, "/q take your time");
+      await waitForTexts(slow, 1);
+      expect(await botCalls(slow, "sendChatAction")).not.toHaveLength(0);
+      const fast = uniqueChat();
+      await sendTelegram(fast, "quick one");
+      await waitForTexts(fast, 1);
+      expect(await botCalls(fast, "sendChatAction")).toHaveLength(0);
     });
 
     it("stops a streaming reply on /stop: edits stop, the chat is told the latency, the run is cancelled", async () => {
