@@ -30,6 +30,7 @@ const NO_CHAT: ChatSettings = { helpText: "", stopClearsQueue: false };
 export class ChatHost {
   private queue: Promise<unknown> = Promise.resolve();
   private retryAt: number | undefined;
+  private cached: { state: SessionState; source: string | null } | undefined;
   /** Whether the chat row exists (known after the first load that finds it or the first write). */
   private hasRow = false;
   /** Committed best-effort actions waiting to be sent (never stored). */
@@ -151,6 +152,7 @@ export class ChatHost {
       }
       alsoCommit?.();
     });
+    this.cached = { state: decision.state, source: sourceName };
     this.ephemeral.push(...decision.actions.filter((a) => BEST_EFFORT.has(a.type)));
   }
 
@@ -209,11 +211,17 @@ export class ChatHost {
     };
   }
 
+  /**
+   * The session state, read and checked once per instance: every write goes through `step`, which keeps
+   * this copy in step with the row, so later reads cost neither a query nor a parse.
+   */
   private load(): { state: SessionState; source: string | null } {
+    if (this.cached) return this.cached;
     const row = this.db.select().from(chat).where(eq(chat.id, 1)).get();
     if (!row) return { state: initialSessionState(), source: null };
     this.hasRow = true;
-    return { state: SessionState.parse(JSON.parse(row.state)), source: row.source };
+    this.cached = { state: SessionState.parse(JSON.parse(row.state)), source: row.source };
+    return this.cached;
   }
 
   private eventJson(deliveryKey: string): string | undefined {
