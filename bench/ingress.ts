@@ -18,6 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { TEST_BINDINGS } from "../test/fixtures/secrets.ts";
 import { dryRunBuild } from "./lib/build.ts";
+import { dedupCheck } from "./lib/dedup.ts";
 import { keepAlivePool, RequestSource, runWindow, type WindowResult } from "./lib/load.ts";
 import { findWorkerdPids, settle } from "./lib/proc.ts";
 import {
@@ -63,49 +64,6 @@ const log = (msg: string) => console.log(`[bench] ${msg}`);
 const version = (pkg: string) =>
   (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
     .version;
-
-/** 1,000 concurrent copies of ONE new delivery: exactly one may be accepted. Not timed for the results. */
-async function dedupCheck(target: Target, origin: URL): Promise<DedupCheck> {
-  const pool = keepAlivePool(origin, COPIES);
-  const source = new RequestSource(target);
-  await source.prepare(1);
-  const req = await source.take();
-  const started = performance.now();
-  const outcomes = await Promise.all(
-    Array.from({ length: COPIES }, async () => {
-      try {
-        const res = await pool.request({
-          method: "POST",
-          path: req.path,
-          headers: req.headers,
-          body: req.body,
-        });
-        const text = await res.body.text();
-        return res.statusCode >= 200 && res.statusCode < 300 && target.ackStatus
-          ? target.ackStatus(text)
-          : `http ${res.statusCode}`;
-      } catch (err) {
-        return `error ${(err as Error).message}`;
-      }
-    }),
-  );
-  const ms = performance.now() - started;
-  await pool.close();
-  const count = (s: string) => outcomes.filter((o) => o === s).length;
-  const accepted = count("accepted");
-  const duplicate = count("duplicate");
-  const errors = outcomes.filter((o) => o.startsWith("http") || o.startsWith("error")).length;
-  return {
-    target: target.id,
-    copies: COPIES,
-    accepted,
-    duplicate,
-    other: COPIES - accepted - duplicate - errors,
-    errors,
-    ms,
-    pass: accepted === 1 && duplicate === COPIES - 1,
-  };
-}
 
 async function main(): Promise<number> {
   const tmp = mkdtempSync(join(TMP_BASE, "hookline-bench-"));
@@ -188,7 +146,7 @@ async function main(): Promise<number> {
     // 4. Correctness under contention: COPIES concurrent copies of one delivery per scheme.
     const dedup: DedupCheck[] = [];
     for (const t of hooklineTargets) {
-      const d = await dedupCheck(t, originOf(t));
+      const d = await dedupCheck(t, originOf(t), COPIES);
       dedup.push(d);
       log(
         `dedup ${t.id}: ${d.copies} concurrent copies → ${d.accepted} accepted, ${d.duplicate} duplicate` +

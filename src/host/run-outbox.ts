@@ -100,6 +100,35 @@ async function deliver(
   }
 }
 
+/**
+ * The outbox pump of one run: STEPS and EVENTS sent after each commit (a failure bumps the first row's try
+ * count, for the alarm's backoff), chat and callback deliveries in the background.
+ */
+export function createRunPump(opts: {
+  db: RunDb;
+  res: Resources;
+  storage: StoragePort;
+  origin: () => { who: RunIdentity; chat: ChatOrigin | undefined } | undefined;
+  afterDeliveries: () => Promise<void>;
+  waitUntil: (p: Promise<unknown>) => void;
+}): OutboxPump {
+  const { db, res, storage } = opts;
+  return new OutboxPump({
+    sendQueued: () => sendQueuedOutbox(db, res),
+    sendDeliveries: () => {
+      const o = opts.origin();
+      return o ? sendDeliveries({ db, res, storage, ...o }) : Promise.resolve();
+    },
+    onQueuedError: (err) => {
+      const tries = (pendingOutbox(db, 1)[0]?.attempts ?? 0) + 1;
+      db.update(outbox).set({ attempts: tries }).run();
+      console.warn(`run outbox send failed (try ${tries}): ${(err as Error).message}`);
+    },
+    afterDeliveries: opts.afterDeliveries,
+    waitUntil: opts.waitUntil,
+  });
+}
+
 export interface PumpHooks {
   sendQueued(): Promise<void>;
   sendDeliveries(): Promise<void>;

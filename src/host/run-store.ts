@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, min, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, min, ne, sql } from "drizzle-orm";
 import type { z } from "zod";
 import type { ReplyMessage } from "../channels/callback.ts";
 import {
@@ -198,15 +198,17 @@ function stepMessage(
   return message;
 }
 
-/** Attempts still open: queued or running, inline or queued. */
-export function openAttempts(db: RunDb): number {
-  return (
-    db
-      .select({ n: sql<number>`count(*)` })
-      .from(attempts)
-      .where(inArray(attempts.status, ["queued", "running"]))
-      .get()?.n ?? 0
-  );
+/** One attempt's status, if it exists. */
+export function attemptStatus(db: RunDb, attemptId: string): string | undefined {
+  return db.select({ status: attempts.status }).from(attempts).where(eq(attempts.attemptId, attemptId)).get()
+    ?.status;
+}
+
+/** Attempts still open: queued or running, inline or queued; `except` is left out of the count. */
+export function openAttempts(db: RunDb, except?: string): number {
+  const open = inArray(attempts.status, ["queued", "running"]);
+  const where = except === undefined ? open : and(open, ne(attempts.attemptId, except));
+  return db.select({ n: sql<number>`count(*)` }).from(attempts).where(where).get()?.n ?? 0;
 }
 
 /**

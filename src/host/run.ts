@@ -2,13 +2,13 @@ import { eq } from "drizzle-orm";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
 import migrations from "../../migrations/durable/run/migrations.js";
-import { attempts, outbox, runs, steered, timers } from "../db/durable/run-schema.ts";
+import { attempts, runs, steered, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
-import type { StepMessage, StepReport } from "../engine/messages.ts";
+import type { StepReport } from "../engine/messages.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
-import { runAttempt } from "../steps/attempt.ts";
+import { AlarmKeeper } from "./alarm.ts";
 import type { RunApi } from "./api.ts";
 import { CancelWatchers, type WatchResult } from "./cancel-watchers.ts";
 import type { ObjectState } from "./ports.ts";
@@ -28,8 +28,10 @@ import {
 } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
 import { chatOriginOf, identityOf, modelCallData, newRunRow } from "./run-args.ts";
-import { OutboxPump, sendDeliveries, sendQueuedOutbox } from "./run-outbox.ts";
+import { FinishWaiter, InlineSteps } from "./run-inline.ts";
+import { createRunPump, type OutboxPump } from "./run-outbox.ts";
 import {
+  attemptStatus,
   type ChatOrigin,
   currentStep,
   dueTimers,
@@ -46,7 +48,6 @@ import { buildTrace } from "./run-trace.ts";
 import { openDb } from "./sqlite.ts";
 
 const MAX_OUTBOX_BACKOFF_MS = 60_000;
-const NONE: ReadonlySet<string> = new Set();
 /** How long `start` waits for an inline run to finish before answering "running". */
 const START_WAIT_MS = 50;
 const isOpen = (status: string) => status === "queued" || status === "running";
@@ -68,12 +69,9 @@ export class Run implements RunApi {
   private chat: ChatOrigin | undefined;
   private readonly watchers = new CancelWatchers();
   private readonly pump: OutboxPump;
-  /** Inline attempts this instance is running; after an eviction it is empty, which is how orphans show. */
-  private readonly inflight = new Set<string>();
-  /** Set while `start` waits for a fast run to finish; the finishing transition calls it instead of notifying. */
-  private finishWaiter: (() => void) | undefined;
-  /** The alarm as last set (undefined: not known yet), so an unchanged alarm is not written again. */
-  private alarmAt: number | null | undefined;
+  private readonly inline: InlineSteps;
+  private readonly finish = new FinishWaiter();
+  private readonly alarms: AlarmKeeper;
 
   private readonly host: ObjectState;
   private readonly res: Resources;
@@ -82,17 +80,20 @@ export class Run implements RunApi {
     this.host = host;
     this.res = res;
     this.db = openDb(host.storage);
-    this.pump = new OutboxPump({
-      sendQueued: () => sendQueuedOutbox(this.db, res),
-      sendDeliveries: () =>
-        this.who
-          ? sendDeliveries({ db: this.db, res, storage: host.storage, who: this.who, chat: this.chat })
-          : Promise.resolve(),
-      onQueuedError: (err) => {
-        const tries = (pendingOutbox(this.db, 1)[0]?.attempts ?? 0) + 1;
-        this.db.update(outbox).set({ attempts: tries }).run();
-        console.warn(`run outbox send failed (try ${tries}): ${(err as Error).message}`);
-      },
+    this.alarms = new AlarmKeeper(host.storage);
+    this.inline = new InlineSteps({
+      deps: res,
+      watchers: this.watchers,
+      stepStarted: (id) => this.stepStarted(id),
+      stepFinished: (stepId, id, report) => this.stepFinished(stepId, id, report),
+      openAttempts: (except) => openAttempts(this.db, except),
+      waitUntil: (p) => host.waitUntil(p),
+    });
+    this.pump = createRunPump({
+      db: this.db,
+      res,
+      storage: host.storage,
+      origin: () => (this.who ? { who: this.who, chat: this.chat } : undefined),
       afterDeliveries: () => this.armAlarm(),
       waitUntil: (p) => host.waitUntil(p),
     });
@@ -104,9 +105,11 @@ export class Run implements RunApi {
         this.who = identityOf(row);
         this.chat = chatOriginOf(row);
       }
-      this.alarmAt = await host.storage.getAlarm();
+      await this.alarms.load();
       // Inline attempts open in storage were being run by an instance that is gone: hand them to the queue.
-      const orphans = host.storage.transactionSync(() => requeueOrphanedInline(this.db, Date.now(), NONE));
+      const orphans = host.storage.transactionSync(() =>
+        requeueOrphanedInline(this.db, Date.now(), new Set()),
+      );
       if (orphans > 0) host.waitUntil(this.pump.flush());
     });
   }
@@ -146,37 +149,17 @@ export class Run implements RunApi {
         .insert(runs)
         .values({ ...row, state: JSON.stringify(state) })
         .run();
-      const ctx = { ...this.context(), inline: this.inlineSet(effects), runRowWritten: true };
+      const ctx = { ...this.context(), inline: this.inline.select(effects), runRowWritten: true };
       return persistTransition(ctx, state, effects, now);
     });
     this.state = state;
     // A chat run whose steps run inline often ends within milliseconds (a pure step, a fast model): its
     // session learns that from this answer, which saves the "finished" call back (one billed request).
-    const waiting = this.chat && inline.length > 0 ? this.waitForFinish(START_WAIT_MS) : undefined;
-    for (const m of inline) this.startInline(m);
+    const waiting = this.chat && inline.length > 0 ? this.finish.wait(START_WAIT_MS) : undefined;
+    for (const m of inline) this.inline.start(m);
     await this.afterCommit(effects);
     await waiting;
     return { runId: a.runId, status: this.state.status, created: true };
-  }
-
-  /**
-   * Resolves when the run finishes or after `ms`, whichever is first. While it waits, a finishing
-   * transition does not send `runFinished` to the session: the caller (the session's start) answers instead.
-   */
-  private waitForFinish(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.finishWaiter = () => {
-        this.finishWaiter = undefined;
-        done();
-      };
-    }).finally(() => {
-      this.finishWaiter = undefined;
-    });
   }
 
   /** A step worker is about to run an attempt. False means: don't (run over, or attempt not outstanding). */
@@ -199,7 +182,7 @@ export class Run implements RunApi {
    */
   async watchCancel(attemptId: string): Promise<WatchResult> {
     const id = AttemptId.parse(attemptId);
-    const status = this.attemptStatus(id);
+    const status = attemptStatus(this.db, id);
     if (!status || !this.state) return "abandoned";
     if (this.state.status === "cancelled") return "cancelled";
     if (!isOpen(status)) return "done";
@@ -208,7 +191,7 @@ export class Run implements RunApi {
 
   /** Whether an attempt is still wanted; the polling fallback when a watch is lost. */
   async isOutstanding(attemptId: string): Promise<boolean> {
-    const status = this.attemptStatus(AttemptId.parse(attemptId));
+    const status = attemptStatus(this.db, AttemptId.parse(attemptId));
     return !!status && isOpen(status) && !FINISHED.includes(this.state?.status ?? "failed");
   }
 
@@ -330,7 +313,7 @@ export class Run implements RunApi {
   async alarm(): Promise<void> {
     const now = Date.now();
     // An inline attempt that nothing here runs any more (its job died before reporting) goes to the queue.
-    this.host.storage.transactionSync(() => requeueOrphanedInline(this.db, now, this.inflight));
+    this.host.storage.transactionSync(() => requeueOrphanedInline(this.db, now, this.inline.running));
     for (const timer of dueTimers(this.db, now)) {
       const effects = this.transition({ type: "timerFired", timerId: timer.timerId, now }, now, () => {
         this.db.delete(timers).where(eq(timers.timerId, timer.timerId)).run();
@@ -358,14 +341,6 @@ export class Run implements RunApi {
     return { accepted: true };
   }
 
-  private attemptStatus(attemptId: string): string | undefined {
-    return this.db
-      .select({ status: attempts.status })
-      .from(attempts)
-      .where(eq(attempts.attemptId, attemptId))
-      .get()?.status;
-  }
-
   private context() {
     const who = this.who;
     if (!who) throw new Error("run not started");
@@ -382,12 +357,13 @@ export class Run implements RunApi {
     extraEvents?: { type: string; data: Record<string, unknown> }[],
   ): Effect[] {
     const { state, effects } = advance(this.state ?? null, event);
-    const finishing = effects.some((e) => e.type === "finish") ? this.finishWaiter : undefined;
+    const finishing = effects.some((e) => e.type === "finish") ? this.finish.take() : undefined;
     const ctx = {
       ...this.context(),
       enrich,
       extraEvents,
-      inline: this.inlineSet(effects),
+      // The attempt whose result this applies is still open in storage until this commit: don't count it.
+      inline: this.inline.select(effects, "attemptId" in event ? event.attemptId : undefined),
       quietFinish: !!finishing,
     };
     const inline = this.host.storage.transactionSync(() => {
@@ -397,7 +373,7 @@ export class Run implements RunApi {
     });
     this.state = state;
     finishing?.();
-    for (const m of inline) this.startInline(m);
+    for (const m of inline) this.inline.start(m);
     return effects;
   }
 
@@ -421,48 +397,6 @@ export class Run implements RunApi {
     const retryAt = first
       ? Date.now() + Math.min(500 * 2 ** first.attempts, MAX_OUTBOX_BACKOFF_MS)
       : undefined;
-    const at = nextWake(this.db, retryAt, Date.now()) ?? null;
-    if (at === this.alarmAt) return;
-    this.alarmAt = at;
-    if (at === null) await this.host.storage.deleteAlarm();
-    else await this.host.storage.setAlarm(at);
-  }
-
-  /**
-   * Which of a transition's new attempts this object runs itself: the one attempt of a sequential step
-   * (first attempt, nothing else in flight, timeout within the inline limit). Fan-out, retries and long
-   * steps take the queue.
-   */
-  private inlineSet(effects: readonly Effect[]): ReadonlySet<string> {
-    const { inlineSteps, inlineMaxTimeout } = this.res.config.defaults;
-    const enqueued = effects.filter((e) => e.type === "enqueueStep");
-    const only = enqueued[0];
-    if (!inlineSteps || !only || enqueued.length > 1 || only.attempt !== 1) return NONE;
-    if (only.resolved.timeoutMs > inlineMaxTimeout || openAttempts(this.db) > 0) return NONE;
-    return new Set([only.attemptId]);
-  }
-
-  /**
-   * Runs an inline attempt in the background, exactly as a STEPS worker would (src/steps/attempt.ts), minus
-   * the hop: cancel aborts it through the same watchers, and its result goes through `stepFinished`, so it
-   * is applied once. If this instance dies mid-call, the next one hands the attempt to the queue.
-   */
-  private startInline(m: StepMessage): void {
-    if (this.inflight.has(m.attemptId)) return;
-    this.inflight.add(m.attemptId);
-    const job = (async () => {
-      // After the transition that started it has sent its outbox (events, replies) in order.
-      await Promise.resolve();
-      if (!(await this.stepStarted(m.attemptId)).proceed) return;
-      const controller = new AbortController();
-      void this.watchers.wait(m.attemptId).then((r) => {
-        if (r !== "done") controller.abort(new Error(`run ${r}`));
-      });
-      const report = await runAttempt(m, this.res, controller.signal);
-      await this.stepFinished(m.stepId, m.attemptId, report);
-    })()
-      .catch((err) => console.error(`inline step ${m.attemptId} not applied: ${(err as Error).message}`))
-      .finally(() => this.inflight.delete(m.attemptId));
-    this.host.waitUntil(job);
+    await this.alarms.set(nextWake(this.db, retryAt, Date.now()) ?? null);
   }
 }

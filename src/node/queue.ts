@@ -15,6 +15,9 @@ export const HOOKLINE_QUEUES: readonly QueueConfig[] = [
     maxBatchTimeoutMs: 0,
     maxRetries: 3,
     deadLetterQueue: "hookline-steps-dlq",
+    // A queued streaming step holds its batch while it streams; Cloudflare scales consumers, one process
+    // must allow enough batches at once that 20+ chats can stream (a batch of 10 with timeout 0 is often 1).
+    maxConcurrentBatches: 64,
   },
   { name: "hookline-steps-dlq", maxBatchSize: 10, maxBatchTimeoutMs: 0, maxRetries: 3 },
   { name: "hookline-events", maxBatchSize: 100, maxBatchTimeoutMs: 1_000, maxRetries: 10 },

@@ -39,6 +39,20 @@ describe("inline steps", { timeout: 20_000 }, () => {
     expect(done.output).toEqual({ text: "echo: one two three four five six seven eight" });
   });
 
+  it("runs every step of a sequential chain inline, and a fan-out through the queue", async () => {
+    const chain = await deliver("run-chain", { text: "a" });
+    const done = await waitForStatus(chain.json.runId as string, ["completed"]);
+    expect(done.steps.map((s) => [s.stepId, s.mode])).toEqual([
+      ["one", "inline"],
+      ["two", "inline"],
+      ["three", "inline"],
+    ]);
+    expect(done.output).toEqual({ text: "echo: echo: echo: a" });
+    const fan = await deliver("run-fanout", { items: [1, 2, 3] });
+    const fanned = await waitForStatus(fan.json.runId as string, ["completed"]);
+    expect(fanned.steps.map((s) => s.mode)).toEqual(["queue", "queue", "queue"]);
+  });
+
   it("sends a chat reply once when the step's message is redelivered and its result replayed", async () => {
     const chat = uniqueChat();
     const ack = await sendTelegram(chat, "hello once");
