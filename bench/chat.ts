@@ -35,6 +35,7 @@ import { Pool } from "undici";
 import { loadFromDisk } from "../src/cli/load.ts";
 import { TEST_BINDINGS } from "../test/fixtures/secrets.ts";
 import { type FakeTelegram, startFakeTelegram, type TelegramCall } from "../test/servers/fake-telegram.ts";
+import { measureThroughput, type ThroughputRound } from "./chat/throughput.ts";
 import { dryRunBuild } from "./lib/build.ts";
 import { cpuTicks, findWorkerdPids, settle } from "./lib/proc.ts";
 import { consoleTable, formatDoc, markdownTable, writeDocSection } from "./lib/report.ts";
@@ -62,9 +63,16 @@ const { values: args } = parseArgs({
     "stop-queue": { type: "string", default: "batch" },
     /** Rounds that wait STEADY_DELAY_MS after every stream is visible before /stop (reported, not judged). */
     "steady-rounds": { type: "string", default: "3" },
+    /** Chat turn throughput: chats in the closed loop, measured rounds per bot, window per round (ms). */
+    "turn-chats": { type: "string", default: "64" },
+    "turn-rounds": { type: "string", default: "2" },
+    "turn-window": { type: "string", default: "5000" },
     "no-write": { type: "boolean", default: false },
   },
 });
+const TURN_CHATS = Math.max(1, Number(args["turn-chats"]));
+const TURN_ROUNDS = Math.max(1, Number(args["turn-rounds"]));
+const TURN_WINDOW_MS = Math.max(500, Number(args["turn-window"]));
 const MESSAGES = Math.max(10, Number(args.messages));
 const CONCURRENCY = Math.max(1, Number(args.concurrency));
 const WARMUP = Math.max(1, Number(args.warmup));
@@ -88,7 +96,7 @@ const QUIET_MS = 2_500;
 const STOP_BATCH_TIMEOUT_S = 2;
 const HARD_LIMIT_MS = 4 * 60_000;
 const TMP_BASE = process.env.BENCH_TMPDIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
-const TARGETS = { stopP95Ms: 100 } as const;
+const TARGETS = { stopP95Ms: 100, turnsVsGrammy: 0.25, e2eP50VsGrammy: 5, cpuPerTurnMs: 2 } as const;
 const SECRET = TEST_BINDINGS.TELEGRAM_DEMO_SECRET_TOKEN;
 const GRAMMY_TOKEN = "654321:bench-grammy-token";
 
@@ -733,6 +741,19 @@ async function main(): Promise<number> {
       `  webhook answer, one message at a time (p50 / p95): starts a run ${pair(ackProbe.withRun)} ms, ` +
         `no workflow ${pair(ackProbe.noRun)} ms`,
     );
+    log(
+      `chat turn throughput: ${TURN_CHATS} chats, closed loop (next turn after the reply), ${TURN_ROUNDS} × ${TURN_WINDOW_MS} ms per bot, alternating`,
+    );
+    const turnCpuMs = () => workerd.reduce((sum, pid) => sum + cpuTicks(pid), 0) * 10;
+    const turnRounds = await measureThroughput(
+      [
+        { ...hookline, status: 202 },
+        { ...grammy, status: 200 },
+      ],
+      fake,
+      { chats: TURN_CHATS, rounds: TURN_ROUNDS, windowMs: TURN_WINDOW_MS, secret: SECRET, cpuMs: turnCpuMs },
+      log,
+    );
     await Promise.allSettled(pools.splice(0).map((p) => p.close()));
     await runtime.mf.dispose();
     runtime = undefined;
@@ -804,7 +825,12 @@ async function main(): Promise<number> {
         0.5,
       ),
     };
-    const summary = { ...summarize(e2eH, e2eG, stops, parts), ackProbe, cpu };
+    const summary = {
+      ...summarize(e2eH, e2eG, stops, parts),
+      ackProbe,
+      cpu,
+      turns: summarizeTurns(turnRounds),
+    };
     const rows = tableRows(summary);
     console.log(`\n${consoleTable(rows)}\n`);
     const st = summary.stop;
@@ -956,6 +982,7 @@ function tableRows(s: Summary): string[][] {
       "–",
       "",
     ],
+    ...turnRows(s as FullSummary),
     ...stopRows(`${STOP_CHATS} chats, /stop at once`, st, true),
     ...(sd ? stopRows(`${STOP_CHATS} chats, /stop ${STEADY_DELAY_MS / 1000} s in`, sd, false) : []),
   ];
@@ -1025,6 +1052,12 @@ attempt ${pair(hp.step)}; attempt finished → sendMessage at the fake ${pair(hp
 the RunObject's reply delivery, the Bot API call). It also sends \`sendChatAction typing\` (POST → typing ${pair(hp.typing)}),
 which grammY does not. Every message comes from a new chat, so each one creates two Durable Objects.
 
+**Chat turn throughput.** ${raw.summary.turns.chats} chats at once in a closed loop: each chat sends a turn (a new
+update, \`turn N\`), waits for that turn's \`sendMessage\` (\`echo: turn N\`) at the fake, then sends the next;
+${TURN_ROUNDS} windows of ${TURN_WINDOW_MS / 1000} s per bot, alternating Hookline / grammY, after a 1.5 s warm-up window each, on the same
+workerd and fake; the same ${raw.summary.turns.chats} chats all along (warm sessions). turns/s and workerd CPU (user + system from
+/proc, 10 ms ticks, over the window, including background work the turns cause) are medians over the windows.
+
 **Ack diagnostic.** Under ${CONCURRENCY} in flight, ${hp.ackAfterRun} of ${hp.n} webhook answers reached the client after their run had been
 created. One message at a time on an idle worker, a message that starts a run is answered in ${pair(ap.withRun)} ms,
 one that is only recorded (a source with no workflow) in ${pair(ap.noRun)} ms: the answer pays for some of the work that
@@ -1085,7 +1118,71 @@ Raw numbers: \`bench-results/chat.json\` (git-ignored).
 type FullSummary = Summary & {
   ackProbe: Awaited<ReturnType<typeof probeAck>>;
   cpu: { perStopMs: number; coresDuringStops: number; streamingCores: number };
+  turns: ReturnType<typeof summarizeTurns>;
 };
+
+/** Median over rounds, per bot. */
+function summarizeTurns(rounds: ThroughputRound[]) {
+  const med = (id: string, k: keyof ThroughputRound) =>
+    pct(
+      rounds.filter((r) => r.target === id).map((r) => Number(r[k])),
+      0.5,
+    );
+  const side = (id: string) => ({
+    turnsPerSec: med(id, "turnsPerSec"),
+    cpuPerTurnMs: med(id, "cpuPerTurnMs"),
+    turnP50Ms: med(id, "turnP50Ms"),
+    turnP95Ms: med(id, "turnP95Ms"),
+    turns: rounds.filter((r) => r.target === id).reduce((n, r) => n + r.turns, 0),
+  });
+  return {
+    chats: TURN_CHATS,
+    windowMs: TURN_WINDOW_MS,
+    hookline: side("hookline"),
+    grammy: side("grammy"),
+    rounds,
+  };
+}
+
+function turnRows(s: FullSummary): string[][] {
+  const { hookline: h, grammy: g } = s.turns;
+  const ratio = h.turnsPerSec / g.turnsPerSec;
+  const e2eRatio = s.hookline.e2e.p50 / s.grammy.e2e.p50;
+  return [
+    [
+      `chat turn latency: POST → first sendMessage p50 (judged on the end-to-end row above)`,
+      f1(s.hookline.e2e.p50),
+      `grammY ${f1(s.grammy.e2e.p50)}`,
+      `${f2(e2eRatio)}×`,
+      `p50 ≤ ${TARGETS.e2eP50VsGrammy}× grammY`,
+      verdict(e2eRatio <= TARGETS.e2eP50VsGrammy),
+    ],
+    [
+      `chat turns/s, ${s.turns.chats} chats, closed loop (turns: ${h.turns} / ${g.turns})`,
+      `${f1(h.turnsPerSec)} /s`,
+      `grammY ${f1(g.turnsPerSec)} /s`,
+      `${f2(ratio)}×`,
+      `≥ ${TARGETS.turnsVsGrammy}× grammY`,
+      verdict(ratio >= TARGETS.turnsVsGrammy),
+    ],
+    [
+      `  its turn time, POST → sendMessage`,
+      `${f1(h.turnP50Ms)} / ${f1(h.turnP95Ms)}`,
+      `grammY ${f1(g.turnP50Ms)} / ${f1(g.turnP95Ms)}`,
+      `${f2(h.turnP50Ms / g.turnP50Ms)}×`,
+      "–",
+      "",
+    ],
+    [
+      "workerd CPU per chat turn (ms, same window)",
+      f2(h.cpuPerTurnMs),
+      `grammY ${f2(g.cpuPerTurnMs)}`,
+      `${f1(h.cpuPerTurnMs / g.cpuPerTurnMs)}×`,
+      `≤ ${TARGETS.cpuPerTurnMs} ms`,
+      verdict(h.cpuPerTurnMs <= TARGETS.cpuPerTurnMs),
+    ],
+  ];
+}
 
 process.exitCode = await main().catch((err) => {
   console.error(err);

@@ -64,7 +64,13 @@ const POLL_MS = 200;
 /** Hard bound on the whole bench (build included): every wait checks it. */
 const HARD_LIMIT_MS = 4 * 60_000;
 const TMP_BASE = process.env.BENCH_TMPDIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
-const TARGETS = { hopP50Ms: 10, fanoutMs: 1000, cancelP95Ms: 100, cancelAimMs: 25 } as const;
+const TARGETS = {
+  hopP50Ms: 10,
+  fanoutMs: 1000,
+  cancelP95Ms: 100,
+  cancelAimMs: 25,
+  cpuPerQueuedStepMs: 3,
+} as const;
 
 const t0 = Date.now();
 const log = (msg: string) => console.log(`[bench:engine] ${msg}`);
@@ -96,14 +102,22 @@ const echoSteps = (n: number) =>
 /** config/bench-engine.yaml in the temporary copy (JSON is YAML). */
 const OVERLAY = {
   sources: Object.fromEntries(
-    ["bench-transform-50", "bench-transform-1", "bench-llm-50", "bench-fanout-100", "bench-cancel"].map(
-      (id) => [id, { ...GITHUB_SOURCE, workflow: id }],
-    ),
+    [
+      "bench-transform-50",
+      "bench-transform-1",
+      "bench-llm-50",
+      "bench-llm-50-queued",
+      "bench-fanout-100",
+      "bench-cancel",
+    ].map((id) => [id, { ...GITHUB_SOURCE, workflow: id }]),
   ),
   workflows: {
     "bench-transform-50": { steps: transforms(CHAIN) },
     "bench-transform-1": { steps: transforms(1) },
     "bench-llm-50": { steps: echoSteps(CHAIN) },
+    // The same chain forced through the STEPS queue: a step whose timeout exceeds defaults.inlineMaxTimeout
+    // (2 min) is never run inline, so this measures the queued path while inline steps stay on.
+    "bench-llm-50-queued": { steps: echoSteps(CHAIN).map((x) => ({ ...x, timeout: "3m" })) },
     "bench-fanout-100": {
       steps: [
         {
@@ -168,6 +182,8 @@ interface TraceStep {
   latencyMs: number | null;
   abortLatencyMs: number | null;
   error: string | null;
+  /** inline: run by the RunObject itself; queue: by a STEPS worker. */
+  mode?: string;
 }
 interface Trace {
   runId: string;
@@ -364,11 +380,14 @@ interface ChainRun {
   queue: number[];
   report: number[];
   exec: number[];
+  /** Attempts per trace `mode` (inline / queue). */
+  modes: Record<string, number>;
 }
 
-async function chainRun(hl: Hookline): Promise<ChainRun> {
+/** One 50-step echo chain: `bench-llm-50-queued` (every step through STEPS) or `bench-llm-50` (inline). */
+async function chainRun(hl: Hookline, workflow = "bench-llm-50-queued"): Promise<ChainRun> {
   const cpu0 = workerdCpuMs();
-  const { runId } = await hl.deliver("bench-llm-50", { text: "hop" });
+  const { runId } = await hl.deliver(workflow, { text: "hop" });
   const t = await hl.waitFor(runId, (x) => FINISHED.includes(x.status), POLL_MS, 30_000);
   const cpuPerStepMs = (workerdCpuMs() - cpu0) / CHAIN;
   if (t.status !== "completed") throw new Error(`llm chain ${runId} ended ${t.status}: ${t.error?.message}`);
@@ -389,7 +408,10 @@ async function chainRun(hl: Hookline): Promise<ChainRun> {
     report.push(ms(cur.enqueuedAt) - ms(prev.finishedAt));
   }
   const runMs = ms(t.finishedAt) - ms(t.createdAt);
+  const modes: Record<string, number> = {};
+  for (const x of s) modes[x.mode ?? "?"] = (modes[x.mode ?? "?"] ?? 0) + 1;
   return {
+    modes,
     runId,
     runMs,
     cpuPerStepMs,
@@ -573,6 +595,21 @@ async function main(): Promise<number> {
     }
     await settle(workerd);
 
+    const inlineRuns = Math.max(2, Math.ceil(CHAIN_RUNS / 2));
+    log(
+      `inline llm steps: 1 warm-up + ${inlineRuns} runs of the same chain with inline steps (bench-llm-50)`,
+    );
+    await chainRun(hl, "bench-llm-50");
+    const inlineChains: ChainRun[] = [];
+    for (let i = 0; i < inlineRuns; i++) {
+      const c = await chainRun(hl, "bench-llm-50");
+      inlineChains.push(c);
+      log(
+        `  run ${i + 1}: ${c.runMs} ms (${f1(c.perStepMs)} ms/step, ${f2(c.cpuPerStepMs)} ms CPU/step), modes ${JSON.stringify(c.modes)}`,
+      );
+    }
+    await settle(workerd);
+
     log(`fan-out: 1 warm-up + ${FAN_RUNS} runs of a ${FAN}-item parallel forEach (concurrency ${FAN})`);
     await fanRun(hl);
     const fans: FanRun[] = [];
@@ -596,7 +633,7 @@ async function main(): Promise<number> {
     await measureBaseline(probe, base, Math.floor(FAN_RUNS / 2) + 1);
 
     // ------------------------------------------------------------------------------------- summarize
-    const summary = summarize(base, inline, chains, fans, cancels);
+    const summary = summarize(base, inline, chains, fans, cancels, inlineChains);
     const rows = tableRows(summary);
     console.log(`\n${consoleTable(rows)}\n`);
     const { queued: q, cancel: c, baseline: b } = summary;
@@ -675,6 +712,7 @@ function summarize(
   chains: ChainRun[],
   fans: FanRun[],
   cancels: CancelRun[],
+  inlineChains: ChainRun[],
 ) {
   const rpcMeanMs = stats(base.rpcMeanMs).p50; // per-call mean of each 200-call series, median over series
   const queueHop = stats(base.queueHopMs);
@@ -710,6 +748,17 @@ function summarize(
     firstStartMs: stats(chains.map((x) => x.firstStartMs)),
     cpuPerStepMs: stats(chains.map((x) => x.cpuPerStepMs)),
   };
+  const modeCount = (runs: ChainRun[]) => {
+    const out: Record<string, number> = {};
+    for (const r of runs) for (const [k, v] of Object.entries(r.modes)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const inlineLlm = {
+    perStepMs: stats(inlineChains.map((x) => x.perStepMs)),
+    cpuPerStepMs: stats(inlineChains.map((x) => x.cpuPerStepMs)),
+    modes: modeCount(inlineChains),
+  };
+  const queuedModes = modeCount(chains);
   const fanout = {
     runMs: stats(fans.map((f) => f.runMs)),
     clientMs: stats(fans.map((f) => f.clientMs)),
@@ -741,9 +790,26 @@ function summarize(
     fanoutMedian: fanout.runMs.p50 <= TARGETS.fanoutMs,
     cancelP95: cancel.endToEnd.p95 <= TARGETS.cancelP95Ms,
     cancelAimP95: cancel.endToEnd.p95 <= TARGETS.cancelAimMs,
+    queuedCpu: queued.cpuPerStepMs.p50 <= TARGETS.cpuPerQueuedStepMs,
   };
-  return { inline: inl, queued, fanout, cancel, baseline, ratios, targets: TARGETS, verdicts };
+  return {
+    inline: inl,
+    queued,
+    queuedModes,
+    inlineLlm,
+    fanout,
+    cancel,
+    baseline,
+    ratios,
+    targets: TARGETS,
+    verdicts,
+  };
 }
+
+const modeText = (m: Record<string, number>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
 
 function tableRows(s: Summary): string[][] {
   const { inline: i, queued: q, fanout: f, cancel: c, baseline: b, ratios: r, verdicts: v } = s;
@@ -783,10 +849,26 @@ function tableRows(s: Summary): string[][] {
       "",
     ],
     [
-      "workerd CPU per queued step (median of runs)",
+      `workerd CPU per queued step (median of runs; trace modes ${modeText(s.queuedModes)})`,
       `${f1(q.cpuPerStepMs.p50)} ms`,
       `hop skeleton ${f1(b.skeletonCpuPerHopMs)} ms`,
       `${f1(r.cpuPerStepVsSkeleton)}×`,
+      `≤ ${TARGETS.cpuPerQueuedStepMs} ms`,
+      verdict(v.queuedCpu),
+    ],
+    [
+      `inline llm chain: run time ÷ ${CHAIN} (median; trace modes ${modeText(s.inlineLlm.modes)})`,
+      `${f1(s.inlineLlm.perStepMs.p50)} ms`,
+      `hop skeleton ${f1(b.skeletonPerHopMs)} ms`,
+      `${f2(s.inlineLlm.perStepMs.p50 / b.skeletonPerHopMs)}×`,
+      "–",
+      "",
+    ],
+    [
+      "workerd CPU per inline llm step (median of runs)",
+      `${f2(s.inlineLlm.cpuPerStepMs.p50)} ms`,
+      `hop skeleton ${f1(b.skeletonCpuPerHopMs)} ms`,
+      `${f2(s.inlineLlm.cpuPerStepMs.p50 / b.skeletonCpuPerHopMs)}×`,
       "–",
       "",
     ],
@@ -843,6 +925,7 @@ function docSection(
     v.queuedHopP50 ? "" : `queued hop p50 ${f1(q.hop.p50)} ms > ${TARGETS.hopP50Ms} ms`,
     v.fanoutMedian ? "" : `fan-out ${Math.round(f.runMs.p50)} ms > ${TARGETS.fanoutMs} ms`,
     v.cancelP95 ? "" : `cancel p95 ${f1(c.endToEnd.p95)} ms > ${TARGETS.cancelP95Ms} ms`,
+    v.queuedCpu ? "" : `CPU per queued step ${f1(q.cpuPerStepMs.p50)} ms > ${TARGETS.cpuPerQueuedStepMs} ms`,
   ].filter(Boolean);
   const code = `${raw.source.ref} at ${raw.source.commit.slice(0, 10)}${raw.source.dirty ? " with uncommitted changes" : ""}`;
   return `## Engine: step hop, fan-out, cancel
@@ -899,7 +982,10 @@ outbox and sets the alarm before it returns. Aborted streams had run ${Math.roun
   Workers cannot reach the network (${raw.outboundRefused.count} outbound attempts refused).
 - Runs start from signed deliveries (\`POST /webhooks/in/<source>\`, 202 + runId); results come from \`GET /runs/:id\`:
   the RunObject's enqueuedAt/startedAt, the step worker's finishedAt, run createdAt/finishedAt (whole ms).
-- Queued chain: ${CHAIN} echo steps (no delay), 1 warm-up + ${q.perStepMs.n} runs; hops pooled over all runs (${q.hop.n}).
+- Queued chain: \`bench-llm-50-queued\`, ${CHAIN} echo steps (no delay) with \`timeout: 3m\`, above
+  \`defaults.inlineMaxTimeout\` (2 min), so every step goes through the STEPS queue although inline steps are on
+  (the trace's \`mode\` per attempt is counted in the table). Inline llm chain: \`bench-llm-50\`, the same steps with
+  the default timeout, run inside the RunObject. 1 warm-up + ${q.perStepMs.n} runs; hops pooled over all runs (${q.hop.n}).
   Fan-out: 1 warm-up + ${f.runMs.n} runs. Both are polled every ${POLL_MS} ms; workerd CPU is read from /proc over each run.
 - Cancel: 3 warm-up + ${c.total.n} runs, one at a time; each waits until its attempt is \`running\` (polled every 5 ms),
   waits ${CANCEL_SETTLE_MS} ms more so the stream is in flight, then cancels.

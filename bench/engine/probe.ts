@@ -20,7 +20,8 @@ type ProbeMessage =
   | { t: "fan"; key: string };
 
 interface RunStartStub {
-  start(args: unknown): Promise<{ runId: string; status: string; created: boolean }>;
+  /** The Session → Run protocol (src/host/run.ts); `{ type: "start", … }` starts a run. */
+  fromSession(message: unknown): Promise<{ runId: string; status: string; created: boolean }>;
 }
 
 interface Env {
@@ -158,7 +159,7 @@ export default {
         const args = (await request.json()) as { runId: string };
         const stub = env.RUNS.getByName(args.runId);
         const t0 = Date.now();
-        const result = await stub.start(args);
+        const result = await stub.fromSession({ type: "start", ...args });
         return json({ ms: Date.now() - t0, ...result });
       }
       default:
