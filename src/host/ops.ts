@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lte, sql } from "drizzle-orm";
-import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
+import fresh from "../../migrations/durable/ops/fresh.sql";
 import migrations from "../../migrations/durable/ops/migrations.js";
 import {
   type DeliveryIndexRow,
@@ -9,6 +9,7 @@ import {
   runIndex,
 } from "../db/durable/ops-schema.ts";
 import { EventEnvelope } from "../engine/messages.ts";
+import { migrateObject } from "./migrate.ts";
 import type { ObjectState } from "./ports.ts";
 import { openDb } from "./sqlite.ts";
 
@@ -53,7 +54,7 @@ export class Ops {
   constructor(host: ObjectState) {
     this.host = host;
     this.db = openDb(host.storage);
-    host.blockConcurrencyWhile(() => migrate(this.db, migrations));
+    host.blockConcurrencyWhile(() => migrateObject(this.db, host.storage, migrations, fresh));
   }
 
   /** Upserts summaries from session outboxes. Idempotent: replays and reordering keep the highest seen count. */

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
-import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
+import fresh from "../../migrations/durable/run/fresh.sql";
 import migrations from "../../migrations/durable/run/migrations.js";
 import { attempts, runs, steered, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
@@ -11,6 +11,7 @@ import { FINISHED, type RunState } from "../engine/state.ts";
 import { AlarmKeeper } from "./alarm.ts";
 import type { RunApi } from "./api.ts";
 import { CancelWatchers, type WatchResult } from "./cancel-watchers.ts";
+import { migrateObject } from "./migrate.ts";
 import type { ObjectState } from "./ports.ts";
 import {
   AttemptId,
@@ -49,7 +50,7 @@ import { openDb } from "./sqlite.ts";
 
 const MAX_OUTBOX_BACKOFF_MS = 60_000;
 /** How long `start` waits for an inline run to finish before answering "running". */
-const START_WAIT_MS = 50;
+const START_WAIT_MS = 10;
 const isOpen = (status: string) => status === "queued" || status === "running";
 
 /**
@@ -98,7 +99,7 @@ export class Run implements RunApi {
       waitUntil: (p) => host.waitUntil(p),
     });
     host.blockConcurrencyWhile(async () => {
-      await migrate(this.db, migrations);
+      await migrateObject(this.db, host.storage, migrations, fresh);
       const row = loadRun(this.db);
       if (row) {
         this.state = JSON.parse(row.state) as RunState;

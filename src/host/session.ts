@@ -1,10 +1,11 @@
 import { and, asc, eq, lte, min, sql } from "drizzle-orm";
-import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { z } from "zod";
+import fresh from "../../migrations/durable/session/fresh.sql";
 import migrations from "../../migrations/durable/session/migrations.js";
 import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
 import type { SessionApi } from "./api.ts";
 import { type IntentRow, RecordInput, type RecordResult, recordDelivery } from "./ledger.ts";
+import { migrateObject } from "./migrate.ts";
 import type { DeliverySummary } from "./ops.ts";
 import type { ObjectState } from "./ports.ts";
 import { RunToSession } from "./protocol.ts";
@@ -45,7 +46,7 @@ export class Session implements SessionApi {
     this.db = openDb(host.storage);
     this.chat = new ChatHost(this.db, host.storage, res);
     host.blockConcurrencyWhile(async () => {
-      await migrate(this.db, migrations);
+      await migrateObject(this.db, host.storage, migrations, fresh);
       this.alarmAt = await host.storage.getAlarm();
     });
   }
