@@ -93,7 +93,7 @@ export async function sendTelegram(
     }),
   );
   expect(res.status).toBeLessThan(300);
-  return (await res.json()) as { status: string; runId?: string };
+  return (await res.json()) as { status: string; runId?: string; deliveryKey: string };
 }
 
 /** Bot API calls the fake server saw for one chat (or, with null, all of them). */
