@@ -66,6 +66,9 @@ export class AlarmScheduler {
   /** What the registry holds for this kind, as far as this process wrote or read it. */
   private readonly indexed = new Map<string, number>();
   private stopped = false;
+  /** Alarms whose time has come, started one per event-loop turn (see `startDue`). */
+  private readonly due: string[] = [];
+  private starting = false;
   private readonly kind: string;
   private readonly registry: AlarmRegistry;
   private readonly withObject: WithObject;
@@ -125,11 +128,30 @@ export class AlarmScheduler {
     const timer = setTimeout(() => {
       this.timers.delete(name);
       if (at > Date.now()) this.arm(name, at);
-      else void this.fire(name);
+      else this.startDue(name);
     }, delay);
     // The host's server keeps the process alive; a pending alarm alone should not.
     timer.unref();
     this.timers.set(name, timer);
+  }
+
+  /**
+   * Node runs every expired timer in one phase before it polls for I/O, and an alarm's work is mostly
+   * synchronous SQL: many alarms due at once (a second's index flushes of many sessions) would hold every
+   * request back for their sum. Each one starts in a turn of its own instead, with I/O polled in between.
+   */
+  private startDue(name: string): void {
+    this.due.push(name);
+    if (this.starting) return;
+    this.starting = true;
+    void (async () => {
+      while (this.due.length > 0 && !this.stopped) {
+        void this.fire(this.due.shift() as string);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      this.due.length = 0;
+      this.starting = false;
+    })();
   }
 
   private async fire(name: string): Promise<void> {
