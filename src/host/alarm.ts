@@ -30,6 +30,12 @@ export class AlarmKeeper {
     else await this.storage.setAlarm(at);
   }
 
+  /** Sets the alarm to `at` unless one is already set at or before it. */
+  async bringForward(at: number): Promise<void> {
+    const current = this.current;
+    if (current === null || current > at) await this.set(at);
+  }
+
   /** The alarm fired: it is no longer set. */
   fired(): void {
     this.at = null;

@@ -30,9 +30,8 @@ const NO_CHAT: ChatSettings = { helpText: "", stopClearsQueue: false };
 export class ChatHost {
   private queue: Promise<unknown> = Promise.resolve();
   private retryAt: number | undefined;
-  private cached: { state: SessionState; source: string | null } | undefined;
-  /** Whether the chat row exists (known after the first load that finds it or the first write). */
-  private hasRow = false;
+  /** The stored row, checked: set once it is read or written, so it is also "the row exists". */
+  private cached: { state: SessionState; source: string | null; json: string } | undefined;
   /** Committed best-effort actions waiting to be sent (never stored). */
   private readonly ephemeral: SessionAction[] = [];
 
@@ -132,15 +131,16 @@ export class ChatHost {
   /** decide, then commit the new state and its actions (and the caller's own write) in one transaction. */
   private step(input: SessionInput | undefined, alsoCommit?: () => void): void {
     const { state, source } = this.load();
+    const stored = this.cached;
     const decision = input ? decide(state, input) : { state, actions: [] };
     const sourceName = input?.type === "message" ? input.message.source : source;
     const now = Date.now();
+    const json = JSON.stringify(decision.state);
     this.storage.transactionSync(() => {
-      const row = { id: 1, source: sourceName, state: JSON.stringify(decision.state) };
+      const row = { id: 1, source: sourceName, state: json };
       // A row written is billed: an input that changes nothing (often a runStarted) writes nothing.
-      if (row.state !== JSON.stringify(state) || sourceName !== source || !this.hasRow)
+      if (json !== stored?.json || sourceName !== stored.source)
         this.db.insert(chat).values(row).onConflictDoUpdate({ target: chat.id, set: row }).run();
-      this.hasRow = true;
       for (const action of decision.actions) {
         // Best-effort actions (typing, read receipts, button notices) and the timer (armed from the state)
         // are not worth a row each: they go out right after the commit, and a crash simply skips them.
@@ -152,7 +152,7 @@ export class ChatHost {
       }
       alsoCommit?.();
     });
-    this.cached = { state: decision.state, source: sourceName };
+    this.cached = { state: decision.state, source: sourceName, json };
     this.ephemeral.push(...decision.actions.filter((a) => BEST_EFFORT.has(a.type)));
   }
 
@@ -219,8 +219,7 @@ export class ChatHost {
     if (this.cached) return this.cached;
     const row = this.db.select().from(chat).where(eq(chat.id, 1)).get();
     if (!row) return { state: initialSessionState(), source: null };
-    this.hasRow = true;
-    this.cached = { state: SessionState.parse(JSON.parse(row.state)), source: row.source };
+    this.cached = { state: SessionState.parse(JSON.parse(row.state)), source: row.source, json: row.state };
     return this.cached;
   }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import fresh from "../../migrations/durable/session/fresh.sql";
 import migrations from "../../migrations/durable/session/migrations.js";
 import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
+import { AlarmKeeper } from "./alarm.ts";
 import type { SessionApi } from "./api.ts";
 import { type IntentRow, RecordInput, type RecordResult, recordDelivery } from "./ledger.ts";
 import { migrateObject } from "./migrate.ts";
@@ -35,7 +36,7 @@ export class Session implements SessionApi {
   private readonly db;
   private readonly chat: ChatHost;
   /** The alarm as last set, so the hot path can tell without asking storage whether a flush is due. */
-  private alarmAt: number | null = null;
+  private readonly alarms: AlarmKeeper;
 
   private readonly host: ObjectState;
   private readonly res: Resources;
@@ -45,9 +46,10 @@ export class Session implements SessionApi {
     this.res = res;
     this.db = openDb(host.storage);
     this.chat = new ChatHost(this.db, host.storage, res);
+    this.alarms = new AlarmKeeper(host.storage);
     host.blockConcurrencyWhile(async () => {
       await migrateObject(this.db, host.storage, migrations, fresh);
-      this.alarmAt = await host.storage.getAlarm();
+      await this.alarms.load();
     });
   }
 
@@ -75,7 +77,7 @@ export class Session implements SessionApi {
     }
     // Every record queues an index summary: make sure an alarm comes within the flush delay. (An alarm set
     // for a later expiry does not count: it would hold the summary back until then.)
-    if (this.alarmAt === null || this.alarmAt > now + FLUSH_DELAY_MS) await this.arm(now + FLUSH_DELAY_MS);
+    await this.alarms.bringForward(now + FLUSH_DELAY_MS);
     return result;
   }
 
@@ -94,7 +96,7 @@ export class Session implements SessionApi {
   /** Carries out pending chat work, flushes the index outbox, purges expired keys, and sleeps until next. */
   async alarm(): Promise<void> {
     const now = Date.now();
-    this.alarmAt = null;
+    this.alarms.fired();
     let retryAt = await this.chat.wake(now);
     const pending = this.db
       .select()
@@ -149,22 +151,12 @@ export class Session implements SessionApi {
       this.chat.nextWake(),
       nextExpiry,
     ].filter((t): t is number => t !== undefined && t !== null);
-    if (wake.length === 0) {
-      if (this.alarmAt !== null) await this.host.storage.deleteAlarm();
-      this.alarmAt = null;
-      return;
-    }
-    await this.arm(Math.min(...wake));
+    await this.alarms.set(wake.length > 0 ? Math.min(...wake) : null);
   }
 
   /** Brings the alarm forward if chat work (a collect window, a retry) needs it sooner. */
   private async ensureWake(): Promise<void> {
     const at = this.chat.nextWake();
-    if (at !== undefined && (this.alarmAt === null || at < this.alarmAt)) await this.arm(at);
-  }
-
-  private async arm(at: number): Promise<void> {
-    this.alarmAt = at;
-    await this.host.storage.setAlarm(at);
+    if (at !== undefined) await this.alarms.bringForward(at);
   }
 }
