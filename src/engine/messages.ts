@@ -70,3 +70,5 @@ export const StepReport = z.discriminatedUnion("ok", [
   }),
 ]);
 export type StepReport = z.input<typeof StepReport>;
+/** A report as checked (or as built by the attempt runner, which fills every default). */
+export type StepOutcome = z.output<typeof StepReport>;

@@ -1,15 +1,12 @@
 import type { z } from "zod";
-import type { RunRow, runs } from "../db/durable/run-schema.ts";
-import type { StepReport } from "../engine/messages.ts";
+import type { AttemptRow, RunRow, runs } from "../db/durable/run-schema.ts";
+import type { EngineEvent } from "../engine/events.ts";
+import type { StepOutcome } from "../engine/messages.ts";
 import type { StartRun } from "./protocol.ts";
 import type { ChatOrigin, RunIdentity } from "./run-store.ts";
 
 /** The `model.call` event's data for one successful attempt. */
-export function modelCallData(
-  kind: string,
-  r: Extract<z.infer<typeof StepReport>, { ok: true }>,
-  latencyMs: number,
-) {
+export function modelCallData(kind: string, r: Extract<StepOutcome, { ok: true }>, latencyMs: number) {
   const out = r.usage?.outputTokens ?? 0;
   return {
     kind,
@@ -20,6 +17,23 @@ export function modelCallData(
     output_tokens: out,
     tokens_per_sec: latencyMs > 0 ? (out * 1000) / latencyMs : null,
   };
+}
+
+/**
+ * What an applied attempt result means: the engine event, the attempt row's new status, and the events to
+ * record with the transition (`model.call` for a successful llm attempt).
+ */
+export function resultOf(row: AttemptRow, r: StepOutcome, now: number) {
+  const common = { stepId: row.stepId, attempt: row.attempt, attemptId: row.attemptId, now };
+  const event: EngineEvent = r.ok
+    ? { type: "stepSucceeded", ...common, output: r.output, usage: r.usage }
+    : { type: "stepFailed", ...common, error: r.error };
+  const status: AttemptRow["status"] = r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed";
+  const events =
+    r.ok && row.kind === "llm"
+      ? [{ type: "model.call", data: modelCallData(row.kind, r, r.finishedAt - r.startedAt) }]
+      : [];
+  return { event, status, events };
 }
 
 /** Where a stored run answers, if it came from a chat. */

@@ -1,6 +1,6 @@
 import type { HooklineConfig } from "../config/schema.ts";
 import type { Effect } from "../engine/effects.ts";
-import type { StepMessage, StepReport } from "../engine/messages.ts";
+import type { StepMessage, StepOutcome } from "../engine/messages.ts";
 import { type AttemptDeps, runAttempt } from "../steps/attempt.ts";
 import type { CancelWatchers } from "./cancel-watchers.ts";
 
@@ -11,7 +11,8 @@ export interface InlineHost {
   deps: AttemptDeps & { config: HooklineConfig };
   watchers: CancelWatchers;
   stepStarted(attemptId: string): Promise<{ proceed: boolean }>;
-  stepFinished(stepId: string, attemptId: string, report: StepReport): Promise<{ applied: boolean }>;
+  /** Applies a report the runner built itself (no RPC boundary, so no second check). */
+  applyResult(stepId: string, attemptId: string, report: StepOutcome): Promise<{ applied: boolean }>;
   /** Open attempts (queued or running), not counting `except` (the attempt whose result is being applied). */
   openAttempts(except?: string): number;
   waitUntil(promise: Promise<unknown>): void;
@@ -60,7 +61,7 @@ export class InlineSteps {
         if (r !== "done") controller.abort(new Error(`run ${r}`));
       });
       const report = await runAttempt(m, host.deps, controller.signal);
-      await host.stepFinished(m.stepId, m.attemptId, report);
+      await host.applyResult(m.stepId, m.attemptId, report);
     })()
       .catch((err) => console.error(`inline step ${m.attemptId} not applied: ${(err as Error).message}`))
       .finally(() => this.running.delete(m.attemptId));

@@ -6,7 +6,7 @@ import { attempts, runs, steered, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
-import type { StepReport } from "../engine/messages.ts";
+import type { StepOutcome, StepReport } from "../engine/messages.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
 import { AlarmKeeper } from "./alarm.ts";
 import type { RunApi } from "./api.ts";
@@ -28,7 +28,7 @@ import {
   StepFinishedArgs,
 } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
-import { chatOriginOf, identityOf, modelCallData, newRunRow } from "./run-args.ts";
+import { chatOriginOf, identityOf, newRunRow, resultOf } from "./run-args.ts";
 import { FinishWaiter, InlineSteps } from "./run-inline.ts";
 import { createRunPump, type OutboxPump } from "./run-outbox.ts";
 import {
@@ -44,6 +44,7 @@ import {
   type RunIdentity,
   recordAttempt,
   requeueOrphanedInline,
+  type TransitionContext,
 } from "./run-store.ts";
 import { buildTrace } from "./run-trace.ts";
 import { openDb } from "./sqlite.ts";
@@ -86,7 +87,7 @@ export class Run implements RunApi {
       deps: res,
       watchers: this.watchers,
       stepStarted: (id) => this.stepStarted(id),
-      stepFinished: (stepId, id, report) => this.stepFinished(stepId, id, report),
+      applyResult: (stepId, id, report) => this.applyResult(stepId, id, report),
       openAttempts: (except) => openAttempts(this.db, except),
       waitUntil: (p) => host.waitUntil(p),
     });
@@ -199,6 +200,15 @@ export class Run implements RunApi {
   /** Applies one attempt's result exactly once. Stale, repeated and late results are ignored and counted. */
   async stepFinished(stepId: string, attemptId: string, report: StepReport): Promise<{ applied: boolean }> {
     const { report: r } = StepFinishedArgs.parse({ stepId, attemptId, report });
+    return this.applyResult(stepId, attemptId, r);
+  }
+
+  /** `stepFinished` past its argument check: the inline runner's own reports come here directly. */
+  private async applyResult(
+    stepId: string,
+    attemptId: string,
+    r: StepOutcome,
+  ): Promise<{ applied: boolean }> {
     const row = this.db.select().from(attempts).where(eq(attempts.attemptId, attemptId)).get();
     const outstanding = !!row && isOpen(row.status) && row.stepId === stepId;
     const over = !this.state || FINISHED.includes(this.state.status);
@@ -213,24 +223,11 @@ export class Run implements RunApi {
       return { applied: false };
     }
     const now = Date.now();
-    const common = { stepId, attempt: row.attempt, attemptId, now };
-    const event: EngineEvent = r.ok
-      ? { type: "stepSucceeded", ...common, output: r.output, usage: r.usage }
-      : { type: "stepFailed", ...common, error: r.error };
-    const modelCall =
-      r.ok && row.kind === "llm"
-        ? [{ type: "model.call", data: modelCallData(row.kind, r, r.finishedAt - r.startedAt) }]
-        : [];
-    const effects = this.transition(
-      event,
-      now,
-      () => {
-        const status = r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed";
-        recordAttempt(this.db, row, r, { status, prices: this.state?.prices ?? {} });
-      },
-      undefined,
-      modelCall,
-    );
+    const { event, status, events } = resultOf(row, r, now);
+    const effects = this.transition(event, now, {
+      writes: () => recordAttempt(this.db, row, r, { status, prices: this.state?.prices ?? {} }),
+      extraEvents: events,
+    });
     this.watchers.resolve(attemptId, "done");
     await this.afterCommit(effects);
     return { applied: true };
@@ -241,12 +238,8 @@ export class Run implements RunApi {
     DeadLetterArgs.parse({ stepId, attemptId, reason });
     const now = Date.now();
     const error = { message: `dead-lettered: ${reason}`, retriable: false };
-    const result = await this.stepFinished(stepId, attemptId, {
-      ok: false,
-      error,
-      startedAt: now,
-      finishedAt: now,
-    });
+    const outcome = { ok: false as const, error, aborted: false, startedAt: now, finishedAt: now };
+    const result = await this.applyResult(stepId, attemptId, outcome);
     if (result.applied)
       this.db
         .update(attempts)
@@ -268,15 +261,11 @@ export class Run implements RunApi {
     const now = Date.now();
     const latencyMs = Math.max(0, now - requestedAt);
     const timings = { requested_at: requestedAt, acknowledged_at: now, latency_ms: latencyMs };
-    const effects = this.transition(
-      { type: "cancelRequested", source, now },
-      now,
-      () => {
-        const set = { cancelSource: source, cancelRequestedAt: requestedAt, cancelAcknowledgedAt: now };
-        this.db.update(runs).set(set).run();
-      },
-      (event, data) => (event === "run.cancel" ? { ...data, ...timings } : data),
-    );
+    const cancelled = { cancelSource: source, cancelRequestedAt: requestedAt, cancelAcknowledgedAt: now };
+    const effects = this.transition({ type: "cancelRequested", source, now }, now, {
+      writes: () => this.db.update(runs).set(cancelled).run(),
+      enrich: (event, data) => (event === "run.cancel" ? { ...data, ...timings } : data),
+    });
     this.watchers.resolveAll("cancelled");
     await this.afterCommit(effects);
     const status = this.state.status;
@@ -316,8 +305,8 @@ export class Run implements RunApi {
     // An inline attempt that nothing here runs any more (its job died before reporting) goes to the queue.
     this.host.storage.transactionSync(() => requeueOrphanedInline(this.db, now, this.inline.running));
     for (const timer of dueTimers(this.db, now)) {
-      const effects = this.transition({ type: "timerFired", timerId: timer.timerId, now }, now, () => {
-        this.db.delete(timers).where(eq(timers.timerId, timer.timerId)).run();
+      const effects = this.transition({ type: "timerFired", timerId: timer.timerId, now }, now, {
+        writes: () => this.db.delete(timers).where(eq(timers.timerId, timer.timerId)).run(),
       });
       this.applyAborts(effects);
     }
@@ -350,26 +339,28 @@ export class Run implements RunApi {
     return { db: this.db, who, chat: this.chat, hasCallback };
   }
 
+  /**
+   * One engine transition, committed: the new state, its effects' rows, and `also.writes` in one
+   * transaction; `also.enrich` and `also.events` shape the events it records.
+   */
   private transition(
     event: EngineEvent,
     now: number,
-    extra?: () => void,
-    enrich?: (event: string, data: Record<string, unknown>) => Record<string, unknown>,
-    extraEvents?: { type: string; data: Record<string, unknown> }[],
+    also: Pick<TransitionContext, "enrich" | "extraEvents"> & { writes?: () => void } = {},
   ): Effect[] {
     const { state, effects } = advance(this.state ?? null, event);
     const finishing = effects.some((e) => e.type === "finish") ? this.finish.take() : undefined;
     const ctx = {
       ...this.context(),
-      enrich,
-      extraEvents,
+      enrich: also.enrich,
+      extraEvents: also.extraEvents,
       // The attempt whose result this applies is still open in storage until this commit: don't count it.
       inline: this.inline.select(effects, "attemptId" in event ? event.attemptId : undefined),
       quietFinish: !!finishing,
     };
     const inline = this.host.storage.transactionSync(() => {
       const messages = persistTransition(ctx, state, effects, now);
-      extra?.();
+      also.writes?.();
       return messages;
     });
     this.state = state;

@@ -1,7 +1,7 @@
 import type { HooklineConfig } from "../config/schema.ts";
 import type { Secrets } from "../core/secrets.ts";
 import { toStepError } from "../engine/errors/to-step-error.ts";
-import type { StepMessage, StepReport } from "../engine/messages.ts";
+import type { StepMessage, StepOutcome } from "../engine/messages.ts";
 import { executeStep } from "./execute.ts";
 
 /** What running one attempt needs from its host, inline in a RunObject or on a queue worker. */
@@ -24,7 +24,7 @@ export async function runAttempt(
   m: StepMessage,
   deps: AttemptDeps,
   signal: AbortSignal,
-): Promise<StepReport> {
+): Promise<StepOutcome> {
   const startedAt = Date.now();
   try {
     const result = await executeStep(m.resolved, {
