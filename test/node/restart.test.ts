@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it, vi } from "vitest";
 import type { RunTrace } from "../../src/host/run-trace.ts";
 import { TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { signedRequest } from "../fixtures/signed-request.ts";
+import { freePort } from "../servers/closed-port.ts";
 
 // The Node adapter across a SIGKILL: the real `hookline serve` process, killed mid-run and started again
 // on the same data directory. Acknowledged deliveries stay duplicates, a timer resumes, a queued step is
@@ -19,14 +19,6 @@ afterAll(() => {
   child?.kill("SIGKILL");
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 async function startServer(port: number): Promise<ChildProcess> {
   const proc = spawn(

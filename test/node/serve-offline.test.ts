@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import type { RunTrace } from "../../src/host/run-trace.ts";
 import { TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { signedRequest } from "../fixtures/signed-request.ts";
-import { closedPortUrl } from "../servers/closed-port.ts";
+import { closedPortUrl, freePort } from "../servers/closed-port.ts";
 
 // `hookline serve --offline` (what `npm run start:node -- --offline` runs): `model: default` becomes the
 // local Ollama model, and the start-up check says what it found or what to do.
@@ -17,14 +16,6 @@ afterEach(() => {
   for (const p of procs.splice(0)) p.kill("SIGKILL");
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 /** Starts `serve --offline` (demo config, development env) and resolves with its banner once it listens. */
 async function serveOffline(ollamaUrl: string, port: number): Promise<string> {

@@ -6,10 +6,9 @@ import {
   runInDurableObject,
 } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { StepMessage } from "../../src/engine/messages.ts";
 import worker from "../../src/index.ts";
 import { botCalls, sendTelegram, uniqueChat, waitForTexts } from "../fixtures/chat.ts";
-import { deliver, trace, waitForStatus } from "../fixtures/runs.ts";
+import { deliver, stepMessageFor, trace, waitForStatus } from "../fixtures/runs.ts";
 
 // Sequential steps run inside the RunObject (no queue hop). These are the invariants that path must keep.
 describe("inline steps", { timeout: 20_000 }, () => {
@@ -63,16 +62,7 @@ describe("inline steps", { timeout: 20_000 }, () => {
     if (!step) throw new Error("no step");
     expect(step.mode).toBe("inline");
     // The queue redelivers the attempt (at-least-once), and a worker replays its result.
-    const body: StepMessage = {
-      v: 1,
-      runId,
-      stepId: step.stepId,
-      attempt: 1,
-      attemptId: step.attemptId,
-      resolved: { kind: "llm", model: "echo", prompt: "hello once", stream: false, timeoutMs: 1000 },
-      deadlineMs: Date.now() + 1000,
-      enqueuedAt: Date.now(),
-    };
+    const body = stepMessageFor(runId, { ...step, attempt: 1 }, "hello once");
     const batch = createMessageBatch("hookline-steps", [
       { id: "again", timestamp: new Date(), attempts: 2, body },
     ]);

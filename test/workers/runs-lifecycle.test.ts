@@ -8,9 +8,8 @@ import {
   SELF,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { StepMessage } from "../../src/engine/messages.ts";
 import worker from "../../src/index.ts";
-import { adminHeaders, deliver, trace, waitForStatus } from "../fixtures/runs.ts";
+import { adminHeaders, deliver, stepMessageFor, trace, waitForStatus } from "../fixtures/runs.ts";
 import { BASE_URL } from "../fixtures/secrets.ts";
 
 describe("run lifecycle on workerd (eviction, dead letters, redelivery)", () => {
@@ -34,16 +33,7 @@ describe("run lifecycle on workerd (eviction, dead letters, redelivery)", () => 
     await expect.poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 5000 }).toBe("running");
     const step = (await trace(runId)).steps[0];
     if (!step) throw new Error("no step");
-    const body: StepMessage = {
-      v: 1,
-      runId,
-      stepId: step.stepId,
-      attempt: step.attempt,
-      attemptId: step.attemptId,
-      resolved: { kind: "llm", model: "echo", prompt: "x", stream: false, timeoutMs: 1000 },
-      deadlineMs: Date.now() + 1000,
-      enqueuedAt: Date.now(),
-    };
+    const body = stepMessageFor(runId, step, "x");
     const batch = createMessageBatch("hookline-steps-dlq", [
       { id: "dead-1", timestamp: new Date(), attempts: 4, body },
     ]);
@@ -62,16 +52,7 @@ describe("run lifecycle on workerd (eviction, dead letters, redelivery)", () => 
     const done = await waitForStatus(runId, ["completed"]);
     const step = done.steps[0];
     if (!step) throw new Error("no step");
-    const body: StepMessage = {
-      v: 1,
-      runId,
-      stepId: step.stepId,
-      attempt: 1,
-      attemptId: step.attemptId,
-      resolved: { kind: "llm", model: "echo", prompt: "again", stream: false, timeoutMs: 1000 },
-      deadlineMs: Date.now() + 1000,
-      enqueuedAt: Date.now(),
-    };
+    const body = stepMessageFor(runId, { ...step, attempt: 1 }, "again");
     const batch = createMessageBatch("hookline-steps", [
       { id: "redelivered", timestamp: new Date(), attempts: 2, body },
     ]);
