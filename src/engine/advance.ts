@@ -1,6 +1,7 @@
 import type { Effect } from "./effects.ts";
 import type { CancelRequestedEvent, EngineEvent, StartEvent } from "./events.ts";
 import { EMPTY_USAGE } from "./governor.ts";
+import { summaryJson } from "./json.ts";
 import { finishRun, refreshStatus } from "./lifecycle.ts";
 import { onStepFailed, onStepSucceeded, onTimerFired } from "./on-result.ts";
 import { onResumed } from "./resume.ts";
@@ -89,7 +90,13 @@ function start(event: StartEvent, options: AdvanceOptions): { state: RunState; e
     finishedAt: null,
   };
   const tx = openTx(initial, event.now, options.random);
-  emit(tx, "run.state", { state: "started", at: tx.now });
+  const version = event.workflow.version;
+  emit(tx, "run.state", {
+    state: "started",
+    at: tx.now,
+    ...(version !== undefined && { workflow_version: String(version) }),
+    ...(event.input !== null && { input_summary: summaryJson(event.input) ?? undefined }),
+  });
   tx.queue.push("");
   drive(tx);
   refreshStatus(tx);

@@ -1,5 +1,5 @@
 import { evaluate } from "./expr.ts";
-import type { Json } from "./json.ts";
+import { type Json, previewJson } from "./json.ts";
 import { removeThread, spawnChild } from "./lifecycle.ts";
 import type { LoopBlock, ParallelBlock, RunError, Thread } from "./state.ts";
 import { attemptIdOf, emit, exprContext, type Outcome, recordOutput, type Tx } from "./tx.ts";
@@ -210,6 +210,7 @@ function finishComposite(
     at: tx.now,
     latency_ms: tx.now - startedAt,
     ...(capped && { capped }),
+    output: previewJson(output),
   });
   thread.pc += 1;
   return "continue";

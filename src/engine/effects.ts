@@ -117,6 +117,12 @@ export const EmitEffectSchema = z.discriminatedUnion("event", [
       state: z.union([RunStatusSchema, z.enum(["started", "cancel_requested"])]),
       at,
       error: z.string().optional(),
+      /** On `started`: the pinned workflow's version and the input's first 1,000 characters of JSON. */
+      workflow_version: z.string().optional(),
+      input_summary: z.string().optional(),
+      /** On a terminal state: the output (previewed when long) and the run's usage. */
+      output: JsonSchema.optional(),
+      usage: usage.optional(),
       wait: z
         .object({
           wait_id: z.string(),
@@ -148,6 +154,8 @@ export const EmitEffectSchema = z.discriminatedUnion("event", [
       error: z.string().optional(),
       retry_at: z.number().optional(),
       capped: z.boolean().optional(),
+      /** A succeeded step's output, previewed when long. */
+      output: JsonSchema.optional(),
     }),
   ),
   emit("governor.breached", BreachSchema.extend({ at, usage })),

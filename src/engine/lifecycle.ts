@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { AbortStepEffectSchema } from "./effects.ts";
-import type { Breach } from "./governor.ts";
-import type { Json } from "./json.ts";
+import type { Breach, Usage } from "./governor.ts";
+import { type Json, previewJson } from "./json.ts";
 import type { RunError, Scope, Thread } from "./state.ts";
 import { emit, idPrefix, isFinished, type Tx } from "./tx.ts";
 
@@ -101,7 +101,13 @@ export function finishRun(
   state.finishedAt = tx.now;
   state.output = result.output ?? null;
   state.error = result.error ?? null;
-  emit(tx, "run.state", { state: status, at: tx.now, ...(result.error && { error: result.error.message }) });
+  emit(tx, "run.state", {
+    state: status,
+    at: tx.now,
+    ...(result.error && { error: result.error.message }),
+    output: previewJson(state.output),
+    usage: usageData(state.usage),
+  });
   tx.effects.push({ type: "finish", status, output: state.output, error: state.error, usage: state.usage });
 }
 
@@ -119,17 +125,7 @@ function removeChildrenAndRelease(tx: Tx, root: Thread, reason: AbortReason): vo
  * const breach = checkLimits(...); if (breach) breachRun(tx, breach);
  */
 export function breachRun(tx: Tx, breach: Breach): void {
-  const { usage } = tx.state;
-  emit(tx, "governor.breached", {
-    ...breach,
-    at: tx.now,
-    usage: {
-      input_tokens: usage.inputTokens,
-      output_tokens: usage.outputTokens,
-      cost_usd: usage.costUsd,
-      steps: usage.steps,
-    },
-  });
+  emit(tx, "governor.breached", { ...breach, at: tx.now, usage: usageData(tx.state.usage) });
   const message = `${breach.limit} ${breach.max} reached (used ${breach.value})`;
   finishRun(tx, "governor_breached", { error: { message } });
 }
@@ -146,4 +142,14 @@ export function refreshStatus(tx: Tx): void {
   const blocks = Object.values(state.threads).map((t) => t.block?.type);
   const busy = blocks.some((type) => type === "attempt" || type === "retry" || type === "delay");
   state.status = !busy && blocks.includes("wait") ? "waiting" : "running";
+}
+
+/** Usage as audit events carry it (snake_case, the wire format). */
+export function usageData(usage: Usage) {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cost_usd: usage.costUsd,
+    steps: usage.steps,
+  };
 }

@@ -1,6 +1,6 @@
 import type { StepFailedEvent, StepSucceededEvent, TimerFiredEvent } from "./events.ts";
 import { addUsage, type StepUsage } from "./governor.ts";
-import type { Json } from "./json.ts";
+import { type Json, previewJson } from "./json.ts";
 import { planRetry, type StepError } from "./retry.ts";
 import type { AttemptBlock, Thread } from "./state.ts";
 import { jump, startAttempt } from "./step-start.ts";
@@ -43,6 +43,7 @@ export function onStepSucceeded(tx: Tx, event: StepSucceededEvent): void {
   emit(tx, "step.finish", {
     ...finishBase(tx, block),
     status: "succeeded",
+    output: previewJson(event.output),
     ...(event.usage && {
       input_tokens: usage.inputTokens,
       output_tokens: usage.outputTokens,
@@ -196,6 +197,7 @@ export function finishWaitLike(
     status,
     at: tx.now,
     latency_ms: tx.now - startedAt,
+    output: previewJson(output),
   });
   thread.pc += 1;
   tx.queue.push(thread.id);

@@ -1,7 +1,7 @@
 import { startLoop, startParallel } from "./composite.ts";
 import { evaluate } from "./expr.ts";
 import { checkLimits } from "./governor.ts";
-import type { Json } from "./json.ts";
+import { type Json, previewJson } from "./json.ts";
 import { breachRun } from "./lifecycle.ts";
 import { resolveStep } from "./resolve.ts";
 import type { Thread } from "./state.ts";
@@ -212,6 +212,7 @@ export function finishPure(tx: Tx, thread: Thread, step: Step, output: Json, sta
     status: "succeeded",
     at: tx.now,
     latency_ms: tx.now - startedAt,
+    output: previewJson(output),
   });
   thread.pc += 1;
   return "continue";

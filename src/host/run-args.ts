@@ -6,10 +6,17 @@ import type { StartRun } from "./protocol.ts";
 import type { ChatOrigin, RunIdentity } from "./run-store.ts";
 
 /** The `model.call` event's data for one successful attempt. */
-export function modelCallData(kind: string, r: Extract<StepOutcome, { ok: true }>, latencyMs: number) {
+export function modelCallData(
+  row: Pick<AttemptRow, "kind" | "stepId" | "attemptId" | "attempt">,
+  r: Extract<StepOutcome, { ok: true }>,
+  latencyMs: number,
+) {
   const out = r.usage?.outputTokens ?? 0;
   return {
-    kind,
+    kind: row.kind,
+    step_id: row.stepId,
+    attempt_id: row.attemptId,
+    attempt: row.attempt,
     provider: r.provider ?? null,
     model: r.model ?? null,
     latency_ms: latencyMs,
@@ -31,7 +38,7 @@ export function resultOf(row: AttemptRow, r: StepOutcome, now: number) {
   const status: AttemptRow["status"] = r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed";
   const events =
     r.ok && row.kind === "llm"
-      ? [{ type: "model.call", data: modelCallData(row.kind, r, r.finishedAt - r.startedAt) }]
+      ? [{ type: "model.call", data: modelCallData(row, r, r.finishedAt - r.startedAt) }]
       : [];
   return { event, status, events };
 }

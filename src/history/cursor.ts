@@ -1,0 +1,36 @@
+/**
+ * Opaque cursors for newest-first lists: the last row's time and id, so a page never repeats or skips a row
+ * even when many share one millisecond. The same format serves Postgres and the Durable Object index.
+ */
+export interface Cursor {
+  at: number;
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([c.at, c.id]));
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The cursor, or null when the text is not one of ours. */
+export function decodeCursor(text: string): Cursor | null {
+  try {
+    const bin = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+    const parsed: unknown = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0))),
+    );
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      Number.isFinite(parsed[0]) &&
+      typeof parsed[1] === "string"
+    ) {
+      return { at: parsed[0], id: parsed[1] };
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
