@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { DB_USAGE, dbCommand } from "./db.ts";
 import { bundleConfig, CliError } from "./load.ts";
 import { sign } from "./sign.ts";
 import { start } from "./start.ts";
@@ -16,6 +17,7 @@ Commands:
   bundle-config                           Validate hookline.yaml + config/*.yaml and bundle them for the Worker
   start                                   What \`npm start\` runs: dev secrets, bundle, wrangler dev, a signed curl
 ${SERVE_USAGE}
+${DB_USAGE}
 ${TELEGRAM_USAGE}
 `;
 
@@ -69,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "telegram":
       return telegramCommand(root, rest);
+    case "db":
+      return dbCommand(root, rest);
     case undefined:
     case "help":
     case "--help":

@@ -137,6 +137,11 @@ const ConfigShape = z.strictObject({
     })
     .prefault({}),
   admin: z.strictObject({ tokenEnv: z.string().default("HOOKLINE_ADMIN_TOKEN") }).prefault({}),
+  /**
+   * Run history in Postgres, used when `DATABASE_URL` is set (else the Durable Object index keeps it).
+   * `retention`: runs, their steps and events, and deliveries older than this are purged (e.g. `30d`).
+   */
+  history: z.strictObject({ retention: DurationSchema.default(30 * 24 * 60 * 60_000) }).prefault({}),
   sources: z.record(
     z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lowercase letters, digits and dashes"),
     Source,

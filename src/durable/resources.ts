@@ -3,6 +3,7 @@ import type { Secrets } from "../core/secrets.ts";
 import type { Env } from "../env.ts";
 import type { ObjectLookup } from "../host/ports.ts";
 import type { OpsApi, Resources, RunApi, SessionApi } from "../host/resources.ts";
+import { historyFor } from "./history.ts";
 
 /** The single OpsObject instance. One index is enough for the admin API today; shard by source if it gets hot. */
 export const OPS_INSTANCE = "global";
@@ -27,6 +28,7 @@ export function resourcesFor(env: Env): Resources {
     sessions: env.SESSIONS as unknown as ObjectLookup<SessionApi>,
     runs: env.RUNS as unknown as ObjectLookup<RunApi>,
     ops: () => env.OPS.getByName(OPS_INSTANCE) as unknown as OpsApi,
+    history: historyFor(env),
     // Called through a closure: workerd rejects `fetch` invoked with a foreign `this`.
     outboundFetch: (input, init) => fetch(input, init),
     runtime: "workerd",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { chunkByJsonSize } from "./chunk.ts";
 import { ResolvedStepSchema } from "./effects.ts";
 
 /** One step attempt on the STEPS queue. At-least-once in; the RunObject applies each attemptId once. */
@@ -41,6 +42,17 @@ export type EventEnvelope = z.infer<typeof EventEnvelope>;
  */
 export const EventBatch = z.object({ v: z.literal(1), events: z.array(EventEnvelope).min(1) });
 export type EventBatch = z.infer<typeof EventBatch>;
+
+/**
+ * A queue message holds at most 128 KB. Counting UTF-16 units, 40,000 keeps even all-multibyte text under
+ * that; events carry previews, not whole outputs, so a batch rarely needs more than one message.
+ */
+const MAX_BATCH_CHARS = 40_000;
+
+/** Events as EVENTS messages: one per ~40 K characters of JSON, order kept. */
+export function eventBatches(events: readonly EventEnvelope[]): EventBatch[] {
+  return chunkByJsonSize(events, MAX_BATCH_CHARS).map((chunk) => ({ v: 1, events: chunk }));
+}
 
 /** What a step worker reports for one attempt. */
 export const StepReport = z.discriminatedUnion("ok", [

@@ -1,9 +1,11 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { timingSafeEqualText } from "../core/verify/timing-safe.ts";
+import { page } from "../history/cursor.ts";
+import type { Resources } from "../host/resources.ts";
 import type { AppEnv } from "./context.ts";
+import { iso, parseListParams } from "./list-query.ts";
 import { problem } from "./problem.ts";
-import { parseSince } from "./query.ts";
 
 /** Bearer auth against the env var named by `admin.tokenEnv`. Unset token = admin API closed, never open. */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
@@ -26,38 +28,61 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** GET /admin/deliveries?source=&since=&limit= and GET /admin/deliveries/:key. */
+/**
+ * GET /admin/deliveries?source=&outcome=&since=&until=&cursor=&limit= (newest first, `nextCursor` pages on)
+ * and GET /admin/deliveries/:key. Served from Postgres when `DATABASE_URL` is set, else from the Durable
+ * Object index; the single view always adds the authoritative ledger's record and event.
+ */
 export const admin = new Hono<AppEnv>()
   .use("*", requireAdmin)
   .get("/deliveries", async (c) => {
-    const since = parseSince(c.req.query("since"));
-    if (since === null) return problem("bad_query", "since must be an ISO 8601 time or epoch milliseconds");
-    const limitRaw = c.req.query("limit");
-    const limit = limitRaw === undefined ? 100 : Number(limitRaw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-      return problem("bad_query", "limit must be an integer from 1 to 500");
+    const params = parseListParams(c.req.query());
+    if (!params.ok) return params.response;
+    const filter = {
+      ...params.value,
+      source: c.req.query("source") || undefined,
+      outcome: c.req.query("outcome") || undefined,
+    };
+    const res = c.get("res");
+    if (res.history) {
+      const store = res.history();
+      try {
+        const found = await store.listDeliveries(filter);
+        return c.json({
+          deliveries: found.items.map(toJson),
+          nextCursor: found.nextCursor,
+          from: "postgres",
+        });
+      } finally {
+        await store.close();
+      }
     }
-    const rows = await c
-      .get("res")
-      .ops()
-      .listDeliveries({
-        source: c.req.query("source") || undefined,
-        since,
-        limit,
-      });
-    return c.json({ deliveries: rows.map(toJson) });
+    const rows = await res.ops().listDeliveries({ ...filter, limit: filter.limit + 1 });
+    const found = page(rows, filter.limit, (r) => ({ at: r.receivedAt, id: r.key }));
+    return c.json({ deliveries: found.items.map(toJson), nextCursor: found.nextCursor, from: "index" });
   })
   .get("/deliveries/:key", async (c) => {
     const key = c.req.param("key");
-    const indexed = await c.get("res").ops().getDelivery(key);
+    const res = c.get("res");
+    const indexed = await findDelivery(res, key);
     if (!indexed) return problem("not_found", `no delivery with key "${key}" (expired, or not indexed yet)`);
-    const record = await c.get("res").sessions.getByName(indexed.sessionKey).getDelivery(key);
+    const record = await res.sessions.getByName(indexed.sessionKey).getDelivery(key);
     if (!record) return problem("not_found", `delivery "${key}" has expired`);
     return c.json({
       ...toJson({ ...record, sessionKey: indexed.sessionKey }),
       event: JSON.parse(record.event),
     });
   });
+
+async function findDelivery(res: Resources, key: string): Promise<{ sessionKey: string } | null> {
+  if (!res.history) return res.ops().getDelivery(key);
+  const store = res.history();
+  try {
+    return await store.getDelivery(key);
+  } finally {
+    await store.close();
+  }
+}
 
 function toJson(row: {
   key: string;
@@ -70,7 +95,7 @@ function toJson(row: {
   expiresAt: number;
   seenCount: number;
   lastSeenAt: number;
-  decision?: string | null;
+  decision?: unknown;
 }) {
   return {
     key: row.key,
@@ -79,10 +104,12 @@ function toJson(row: {
     kind: row.kind,
     outcome: row.outcome,
     sessionKey: row.sessionKey,
-    receivedAt: new Date(row.receivedAt).toISOString(),
-    expiresAt: new Date(row.expiresAt).toISOString(),
-    lastSeenAt: new Date(row.lastSeenAt).toISOString(),
+    receivedAt: iso(row.receivedAt),
+    expiresAt: iso(row.expiresAt),
+    lastSeenAt: iso(row.lastSeenAt),
     seenCount: row.seenCount,
-    decision: row.decision ? (JSON.parse(row.decision) as unknown) : null,
+    // The index keeps the decision as JSON text; Postgres as jsonb.
+    decision:
+      typeof row.decision === "string" ? (JSON.parse(row.decision) as unknown) : (row.decision ?? null),
   };
 }

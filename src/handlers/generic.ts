@@ -5,6 +5,7 @@ import { genericIntent } from "../session/intent.ts";
 import { type AppEnv, findSource } from "./context.ts";
 import { acknowledge, parseBody, readVerified, recordEvents } from "./pipeline.ts";
 import { problem } from "./problem.ts";
+import { adminKey, runTokenFor } from "./run-token.ts";
 
 /** Generic senders send a JSON document; what it means is the workflow's business. */
 const AnyJson = z.unknown();
@@ -31,5 +32,9 @@ export const generic = new Hono<AppEnv>().post("/:source", async (c) => {
     { event: normalized.event, intent: genericIntent(name, source) },
   ]);
   if (!recorded.ok) return recorded.response;
-  return acknowledge(recorded.value[0] as (typeof recorded.value)[0]);
+  const result = recorded.value[0] as (typeof recorded.value)[0];
+  // The sender may poll its own run with this token (GET /runs/:id), without the admin token.
+  const key = adminKey(c);
+  const token = result.runId && key ? await runTokenFor(key, result.runId) : undefined;
+  return acknowledge(result, token);
 });

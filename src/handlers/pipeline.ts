@@ -101,8 +101,8 @@ export async function recordEvents(
  * The acknowledgement: 200 for a duplicate, so the sender stops retrying; 202 with the run id when the
  * delivery starts a run (a duplicate names the same run); 200 otherwise.
  */
-export function acknowledge(result: RecordResult): Response {
-  const run = result.runId ? { runId: result.runId } : {};
+export function acknowledge(result: RecordResult, runToken?: string): Response {
+  const run = result.runId ? { runId: result.runId, ...(runToken && { runToken }) } : {};
   if (result.status === "duplicate") {
     return Response.json({
       status: "duplicate",

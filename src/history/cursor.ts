@@ -34,3 +34,15 @@ export function decodeCursor(text: string): Cursor | null {
     return null;
   }
 }
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A page from `limit + 1` rows: the extra row only says that there is a next page. */
+export function page<T>(rows: T[], limit: number, key: (row: T) => Cursor): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}

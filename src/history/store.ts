@@ -2,7 +2,8 @@ import { and, desc, eq, gte, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { deliveries, runs } from "../db/history/schema.ts";
 import type { EventEnvelope } from "../engine/messages.ts";
-import { type Cursor, encodeCursor } from "./cursor.ts";
+import type { Page } from "./cursor.ts";
+import { type Cursor, page } from "./cursor.ts";
 import { foldEvents } from "./fold.ts";
 import { historyUpsert } from "./write.ts";
 
@@ -58,11 +59,6 @@ export interface DeliveryListItem {
   seenCount: number;
   lastSeenAt: number;
   decision: unknown;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
 }
 
 export interface WriteCounts {
@@ -183,10 +179,4 @@ select (select count(*) from gone)::int as runs, (select count(*) from de)::int 
 /** Rows strictly after the cursor in (time desc, id desc) order. */
 function after(at: Parameters<typeof lt>[0], id: Parameters<typeof lt>[0], c: Cursor): SQL | undefined {
   return or(lt(at, c.at), and(eq(at, c.at), lt(id, c.id)));
-}
-
-function page<T>(rows: T[], limit: number, key: (row: T) => Cursor): Page<T> {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
 }

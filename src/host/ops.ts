@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lte, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import fresh from "../../migrations/durable/ops/fresh.sql";
 import migrations from "../../migrations/durable/ops/migrations.js";
@@ -29,18 +29,26 @@ export const DeliverySummary = z.object({
 });
 export type DeliverySummary = z.infer<typeof DeliverySummary>;
 
+const CursorArg = z.object({ at: z.number(), id: z.string() });
+
 export const ListQuery = z.object({
   source: z.string().optional(),
+  outcome: z.string().optional(),
   since: z.number().optional(),
-  limit: z.number().int().min(1).max(500).default(100),
+  until: z.number().optional(),
+  cursor: CursorArg.optional(),
+  limit: z.number().int().min(1).max(501).default(100),
 });
 export type ListQuery = z.input<typeof ListQuery>;
 
 export const RunQuery = z.object({
   status: z.string().optional(),
   workflow: z.string().optional(),
+  source: z.string().optional(),
   since: z.number().optional(),
-  limit: z.number().int().min(1).max(500).default(100),
+  until: z.number().optional(),
+  cursor: CursorArg.optional(),
+  limit: z.number().int().min(1).max(501).default(100),
 });
 
 /**
@@ -85,13 +93,21 @@ export class Ops {
     const q = ListQuery.parse(query);
     const where = and(
       q.source ? eq(deliveryIndex.source, q.source) : undefined,
+      q.outcome ? eq(deliveryIndex.outcome, q.outcome) : undefined,
       q.since !== undefined ? gte(deliveryIndex.receivedAt, q.since) : undefined,
+      q.until !== undefined ? lte(deliveryIndex.receivedAt, q.until) : undefined,
+      q.cursor
+        ? or(
+            lt(deliveryIndex.receivedAt, q.cursor.at),
+            and(eq(deliveryIndex.receivedAt, q.cursor.at), lt(deliveryIndex.key, q.cursor.id)),
+          )
+        : undefined,
     );
     return this.db
       .select()
       .from(deliveryIndex)
       .where(where)
-      .orderBy(desc(deliveryIndex.receivedAt))
+      .orderBy(desc(deliveryIndex.receivedAt), desc(deliveryIndex.key))
       .limit(q.limit)
       .all();
   }
@@ -146,13 +162,21 @@ export class Ops {
     const where = and(
       q.status ? eq(runIndex.status, q.status) : undefined,
       q.workflow ? eq(runIndex.workflowId, q.workflow) : undefined,
+      q.source ? eq(runIndex.source, q.source) : undefined,
       q.since !== undefined ? gte(runIndex.startedAt, q.since) : undefined,
+      q.until !== undefined ? lte(runIndex.startedAt, q.until) : undefined,
+      q.cursor
+        ? or(
+            lt(runIndex.startedAt, q.cursor.at),
+            and(eq(runIndex.startedAt, q.cursor.at), lt(runIndex.runId, q.cursor.id)),
+          )
+        : undefined,
     );
     return this.db
       .select()
       .from(runIndex)
       .where(where)
-      .orderBy(desc(runIndex.startedAt))
+      .orderBy(desc(runIndex.startedAt), desc(runIndex.runId))
       .limit(q.limit)
       .all();
   }

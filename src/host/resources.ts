@@ -1,5 +1,6 @@
 import type { HooklineConfig } from "../config/schema.ts";
 import type { Secrets } from "../core/secrets.ts";
+import type { HistoryStore } from "../history/store.ts";
 import type { RunApi, SessionApi } from "./api.ts";
 import type { Ops } from "./ops.ts";
 import type { ObjectLookup, QueuePort } from "./ports.ts";
@@ -26,6 +27,11 @@ export interface Resources {
   readonly runs: ObjectLookup<RunApi>;
   /** The single operator index (delivery and run index). */
   readonly ops: () => OpsApi;
+  /**
+   * Run history in Postgres, when `DATABASE_URL` is set: a store for one unit of work (call `close` when
+   * done). Undefined means history stays in the Durable Object index.
+   */
+  readonly history?: () => HistoryStore;
   /** The fetch http steps and callbacks use. Node pins each connection to a checked address. */
   readonly outboundFetch: typeof fetch;
   /** Which runtime this is, for messages and the health check. */

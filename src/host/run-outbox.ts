@@ -3,7 +3,7 @@ import { type ReplyMessage, sendCallbackReply } from "../channels/callback.ts";
 import { chatSenderFor } from "../channels/senders.ts";
 import type { Source } from "../config/schema.ts";
 import { outbox } from "../db/durable/run-schema.ts";
-import type { EventBatch, EventEnvelope } from "../engine/messages.ts";
+import { type EventEnvelope, eventBatches } from "../engine/messages.ts";
 import type { StoragePort } from "./ports.ts";
 import { RunToSession } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
@@ -28,8 +28,9 @@ export async function sendQueuedOutbox(db: RunDb, res: Resources): Promise<void>
     const events = batch("event").flatMap((e) => e.body as EventEnvelope | EventEnvelope[]);
     if (steps.length > 0) await res.steps.sendBatch(steps);
     if (events.length > 0) {
-      const body: EventBatch = { v: 1, events };
-      await res.events.send(body, { contentType: "json" });
+      await res.events.sendBatch(
+        eventBatches(events).map((body) => ({ body, contentType: "json" as const })),
+      );
     }
     db.delete(outbox)
       .where(and(inArray(outbox.kind, ["step", "event"]), lte(outbox.id, rows.at(-1)?.id ?? 0)))

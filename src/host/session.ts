@@ -5,6 +5,7 @@ import migrations from "../../migrations/durable/session/migrations.js";
 import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
 import { AlarmKeeper } from "./alarm.ts";
 import type { SessionApi } from "./api.ts";
+import { indexDeliveries } from "./history-feed.ts";
 import { type IntentRow, RecordInput, type RecordResult, recordDelivery } from "./ledger.ts";
 import { migrateObject } from "./migrate.ts";
 import type { DeliverySummary } from "./ops.ts";
@@ -107,7 +108,10 @@ export class Session implements SessionApi {
       .all();
     if (pending.length > 0) {
       try {
-        await this.res.ops().indexDeliveries(pending.map((p) => JSON.parse(p.payload) as DeliverySummary));
+        await indexDeliveries(
+          this.res,
+          pending.map((p) => JSON.parse(p.payload) as DeliverySummary),
+        );
         // Pending rows are the oldest index ids in order, so one range delete removes exactly them (and stays
         // under SQLite's bound-parameter limit, which an IN list of a full batch would not).
         const last = pending.at(-1)?.id ?? 0;

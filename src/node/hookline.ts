@@ -3,11 +3,13 @@ import { join } from "node:path";
 import { createApp } from "../app.ts";
 import type { HooklineConfig } from "../config/schema.ts";
 import type { Secrets } from "../core/secrets.ts";
+import type { HistoryStore } from "../history/store.ts";
 import { Ops } from "../host/ops.ts";
 import type { Resources } from "../host/resources.ts";
 import { Run } from "../host/run.ts";
 import { Session } from "../host/session.ts";
 import { consumerFor, QUEUES } from "../queue/consumers.ts";
+import { nodeHistory } from "./history.ts";
 import { createPinnedFetch } from "./net/pinned-fetch.ts";
 import { NodeNamespace } from "./object-host.ts";
 import { createQueues, HOOKLINE_QUEUES } from "./queue.ts";
@@ -21,6 +23,8 @@ export interface NodeHooklineOptions {
   idleMs?: number;
   /** A delivered queue message is redelivered this long after its handler stopped renewing (a crash). */
   leaseMs?: number;
+  /** History store to use instead of one built from `DATABASE_URL` (tests pass one over PGlite). */
+  history?: () => HistoryStore;
 }
 
 export interface NodeHookline {
@@ -47,6 +51,11 @@ export function createNodeHookline(options: NodeHooklineOptions): NodeHookline {
   const { config, secrets, dataDir, idleMs } = options;
   mkdirSync(dataDir, { recursive: true });
   const queues = createQueues(join(dataDir, "queues.sqlite"), HOOKLINE_QUEUES, { leaseMs: options.leaseMs });
+  const history = options.history
+    ? { store: options.history, end: async () => {} }
+    : secrets.DATABASE_URL
+      ? nodeHistory(secrets.DATABASE_URL)
+      : undefined;
   const outboundFetch = createPinnedFetch({ allowHosts: config.http.allowHosts });
   // The namespaces build objects with `res`, and `res` names the namespaces: tie the knot lazily.
   let res: Resources;
@@ -66,6 +75,7 @@ export function createNodeHookline(options: NodeHooklineOptions): NodeHookline {
     sessions,
     runs,
     ops: () => ops.getByName("global"),
+    history: history?.store,
     outboundFetch,
     runtime: "node",
   };
@@ -85,6 +95,7 @@ export function createNodeHookline(options: NodeHooklineOptions): NodeHookline {
       await queues.close();
       await Promise.all([sessions.close(), runs.close(), ops.close()]);
       await outboundFetch.close();
+      await history?.end();
     },
   };
 }

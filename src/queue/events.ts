@@ -1,13 +1,47 @@
 import { EventBatch, EventEnvelope } from "../engine/messages.ts";
+import type { HistoryStore } from "../history/store.ts";
 import type { QueueBatch } from "../host/ports.ts";
 import type { Resources } from "../host/resources.ts";
 
+/** How often (per isolate or process) the consumer purges history past its retention. */
+const PURGE_EVERY_MS = 10 * 60_000;
+let lastPurgeAt = 0;
+
 /**
- * EVENTS consumer: audit events to the run index (and, in the history issue, Postgres). A message holds
- * one flush's events (`EventBatch`) or, from older senders, one event. Idempotent on the event id, so
- * redelivery is harmless.
+ * EVENTS consumer. A message holds one flush's events (`EventBatch`) or, from older senders, one event.
+ * - With Postgres history: the whole batch is one idempotent statement (keyed by event id); a failure retries
+ *   the batch with backoff, and after the queue's last retry it goes to the events dead-letter queue.
+ * - Without: `run.state` events feed the Durable Object run index (idempotent too).
  */
 export async function handleEventBatch(batch: QueueBatch, res: Resources): Promise<void> {
+  const events = parseEvents(batch);
+  if (events.length === 0) {
+    batch.ackAll();
+    return;
+  }
+  if (!res.history) {
+    await res.ops().applyRunEvents(events);
+    batch.ackAll();
+    return;
+  }
+  const store = res.history();
+  try {
+    await store.write(events);
+    batch.ackAll();
+    await purgeNowAndThen(store, res.config.history.retention);
+  } catch (err) {
+    const attempts = Math.max(...batch.messages.map((m) => m.attempts));
+    const delaySeconds = Math.min(2 ** attempts, 300);
+    console.warn(
+      `history: writing ${events.length} events failed (try ${attempts}, again in ${delaySeconds} s): ${(err as Error).message}`,
+    );
+    batch.retryAll({ delaySeconds });
+  } finally {
+    await store.close().catch(() => {});
+  }
+}
+
+function parseEvents(batch: QueueBatch): EventEnvelope[] {
   const events: EventEnvelope[] = [];
   for (const msg of batch.messages) {
     const many = EventBatch.safeParse(msg.body);
@@ -19,6 +53,20 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
     if (one.success) events.push(one.data);
     else console.error(`dropping malformed event message ${msg.id}: ${one.error.issues[0]?.message}`);
   }
-  if (events.length > 0) await res.ops().applyRunEvents(events);
-  batch.ackAll();
+  return events;
+}
+
+/** Retention, in small bites after a successful write; a failure here never fails the batch. */
+async function purgeNowAndThen(store: HistoryStore, retentionMs: number): Promise<void> {
+  const now = Date.now();
+  if (now - lastPurgeAt < PURGE_EVERY_MS) return;
+  lastPurgeAt = now;
+  try {
+    const gone = await store.purge(now - retentionMs);
+    if (gone.runs > 0 || gone.deliveries > 0) {
+      console.log(`history: purged ${gone.runs} runs and ${gone.deliveries} deliveries past retention`);
+    }
+  } catch (err) {
+    console.warn(`history: purge failed: ${(err as Error).message}`);
+  }
 }
