@@ -25,7 +25,9 @@ export async function dbCommand(root: string, argv: string[]): Promise<number> {
     );
   }
   const applied = await migrateHistory(url);
-  console.log(`hookline: history schema is up to date in ${redact(url)} (${applied} migration(s) in the folder)`);
+  console.log(
+    `hookline: history schema is up to date in ${redact(url)} (${applied} migration(s) in the folder)`,
+  );
   return 0;
 }
 
@@ -44,7 +46,6 @@ export async function migrateHistory(url: string): Promise<number> {
   };
   return journal.entries.length;
 }
-
 
 /** The URL without its password, for messages. */
 export function redact(url: string): string {

@@ -30,6 +30,8 @@ export function genericScenarios() {
         status: "accepted",
         deliveryKey: `orders:${id}`,
         runId: expect.stringMatching(/^run_/),
+        // The sender's own read token for GET /runs/:id (see the runs scenarios).
+        runToken: expect.stringMatching(/^rt_[0-9a-f]{40}$/),
       });
     });
 

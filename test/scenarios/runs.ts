@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { marker, waitForRequest } from "../servers/client.ts";
-import { adminPost, deliver, trace, waitForStatus } from "./fixtures.ts";
+import { adminHeaders, adminPost, call, deliver, trace, waitForStatus } from "./fixtures.ts";
 import { fakes } from "./target.ts";
 
 /** Runs through the HTTP API: cancel (with the upstream stream closed), governor, wait/resume, fan-out. */
@@ -63,7 +63,9 @@ export const runScenarios = () =>
       const { json } = await deliver("run-fanout", { items });
       const done = await waitForStatus(json.runId as string, ["completed", "failed"], 20_000);
       expect(done.status).toBe("completed");
-      expect(done.steps).toHaveLength(20);
+      expect(done.steps.filter((s) => s.mode !== "pure")).toHaveLength(20);
+      // The parallel step itself ran inside a transition: listed too, with the joined output.
+      expect(done.steps.filter((s) => s.mode === "pure").map((s) => s.kind)).toContain("parallel");
     });
 
     it("cancel closes the in-flight OpenAI stream at the server and records the latency", async () => {
@@ -87,5 +89,41 @@ export const runScenarios = () =>
       expect(step?.abortLatencyMs).toEqual(expect.any(Number));
       // Streaming 200 tokens at 200 ms would take 40 s: the step ended because it was aborted.
       expect(step?.latencyMs ?? Number.POSITIVE_INFINITY).toBeLessThan(20_000);
+    });
+
+    it("lets the sender poll its own run with the run token from the 202, and nothing else", async () => {
+      const a = (await deliver("run-echo", { text: "poll me" })).json as { runId: string; runToken?: string };
+      const b = (await deliver("run-echo", { text: "not yours" })).json as {
+        runId: string;
+        runToken?: string;
+      };
+      expect(a.runToken).toMatch(/^rt_/);
+      const as = (token: string | undefined) => ({ headers: { authorization: `Bearer ${token}` } });
+      await vi.waitFor(async () => {
+        const own = await call(`/runs/${a.runId}`, as(a.runToken));
+        expect(own.status).toBe(200);
+        expect(((await own.json()) as { status: string }).status).toBe("completed");
+      });
+      expect((await call(`/runs/${b.runId}`, as(a.runToken))).status).toBe(401);
+      expect((await call(`/runs/${a.runId}`, as("rt_0000000000000000000000000000000000000000"))).status).toBe(
+        401,
+      );
+      // A run token reads one run; it is not an admin token.
+      expect((await call("/runs", as(a.runToken))).status).toBe(401);
+      expect((await call(`/runs/${a.runId}/cancel`, { method: "POST", ...as(a.runToken) })).status).toBe(401);
+    });
+
+    it("pages the run list with nextCursor; free text without Postgres history is a clear 400", async () => {
+      const page = await call("/runs?limit=1", { headers: adminHeaders });
+      const body = (await page.json()) as { runs: unknown[]; nextCursor: string | null; from: string };
+      expect(body.runs).toHaveLength(1);
+      if (body.from === "index") {
+        const q = await call("/runs?q=anything", { headers: adminHeaders });
+        expect(q.status).toBe(400);
+        expect(await q.json()).toMatchObject({
+          error: "bad_query",
+          message: expect.stringContaining("DATABASE_URL"),
+        });
+      }
     });
   });

@@ -34,7 +34,11 @@ describe("a delivery starts a durable run", () => {
         outputTokens: expect.any(Number),
         costUsd: expect.any(Number),
       }),
+      // The branch and the reply ran inside transitions: listed with their outputs, no attempt timing.
+      expect.objectContaining({ stepId: "route", kind: "branch", mode: "pure", output: expect.any(Object) }),
+      ...done.steps.slice(2).map(() => expect.objectContaining({ mode: "pure", status: "succeeded" })),
     ]);
+    expect(done.steps.length).toBeGreaterThan(2);
     const [answer] = done.steps;
     // echo is priced at 1000/2000 USD per 1M tokens in config/test.yaml.
     expect(answer?.costUsd).toBeCloseTo(

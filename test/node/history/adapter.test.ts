@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { loadFromDisk } from "../../../src/cli/load.ts";
+import { createNodeHookline, type NodeHookline } from "../../../src/node/hookline.ts";
+import { freshHistoryDb, type HistoryDb } from "../../fixtures/history-db.ts";
+import { TEST_BINDINGS } from "../../fixtures/secrets.ts";
+import { deliver, waitForStatus } from "../../scenarios/fixtures.ts";
+import { historyScenarios } from "../../scenarios/history.ts";
+import { useTarget } from "../../scenarios/target.ts";
+
+// The Node adapter with history in Postgres (node-postgres; PGlite where no Postgres is reachable): the
+// shared history scenarios over HTTP, then what only the database shows.
+let hookline: NodeHookline;
+let server: ReturnType<typeof serve>;
+let dataDir: string;
+let baseUrl = "";
+let db: HistoryDb;
+
+beforeAll(async () => {
+  db = await freshHistoryDb();
+  dataDir = mkdtempSync(join(tmpdir(), "hookline-history-"));
+  hookline = createNodeHookline({
+    config: loadFromDisk(process.cwd(), "test"),
+    secrets: {
+      ...TEST_BINDINGS,
+      HOOKLINE_ENV: "test",
+      OPENAI_BASE_URL: `${inject("fakeOpenAiUrl")}/v1`,
+      OLLAMA_BASE_URL: inject("fakeOllamaUrl"),
+      TELEGRAM_API_ROOT: inject("fakeTelegramUrl"),
+      WHATSAPP_GRAPH_BASE_URL: inject("fakeGraphUrl"),
+    },
+    dataDir,
+    history: () => db.store,
+  });
+  hookline.start();
+  server = serve({ fetch: hookline.fetch, port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((ok) => server.once("listening", () => ok()));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((ok) => server?.close(ok));
+  await hookline?.close();
+  await db?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+useTarget({
+  runtime: "node",
+  get baseUrl() {
+    return baseUrl;
+  },
+  fetch: (request) => fetch(request),
+});
+historyScenarios();
+
+describe("history rows (Node adapter)", { timeout: 30_000 }, () => {
+  it("has every step of a run, pure ones included, and each event once", async () => {
+    const { json } = await deliver("run-echo", { text: "count my steps" });
+    const runId = json.runId as string;
+    const done = await waitForStatus(runId, ["completed"]);
+    await expect
+      .poll(
+        async () =>
+          (await db.query("select 1 from runs where run_id = $1 and status = 'completed'", [runId])).length,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(1);
+    const steps = await db.query<{ step_id: string; kind: string; status: string }>(
+      "select step_id, kind, status from step_attempts where run_id = $1",
+      [runId],
+    );
+    expect(steps.map((s) => s.step_id).sort()).toEqual(done.steps.map((s) => s.stepId).sort());
+    expect(steps.some((s) => s.kind !== "llm" && s.kind !== "http")).toBe(true);
+    const dup = await db.query("select id from events where run_id = $1 group by id having count(*) > 1", [
+      runId,
+    ]);
+    expect(dup).toEqual([]);
+  });
+
+  it("never stores a secret: no configured secret value appears in any table", async () => {
+    const tables = ["deliveries", "runs", "step_attempts", "events"];
+    const dumps = await Promise.all(
+      tables.map((t) => db.query<{ row: string }>(`select (x.*)::text as row from ${t} x`)),
+    );
+    const text = dumps
+      .flat()
+      .map((r) => r.row)
+      .join("\n");
+    expect(text.length).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(TEST_BINDINGS)) {
+      expect(text.includes(value), `${name} found in history`).toBe(false);
+    }
+  });
+});
