@@ -43,9 +43,14 @@ export default async function setup(project: TestProject) {
     startFakeTelegram(),
     startFakeGraph(),
     closedPortUrl(),
-    findOrStartPostgres(),
+    findOrStartPostgres().catch((error: Error) => error),
   ]);
   const servers: { close(): Promise<void> }[] = [openai, ollama, echo, telegram, graph];
+  if (postgres instanceof Error) {
+    // CI=true without a Postgres: fail the run, leaving nothing listening.
+    await Promise.all(servers.map((server) => server.close()));
+    throw postgres;
+  }
   let proxy: PgWsProxy | undefined;
   if ("url" in postgres) {
     proxy = await startPgWsProxy();
