@@ -56,6 +56,27 @@ export default defineConfig({
           include: [...pure, "test/workers/**/*.test.ts"],
         },
       },
+      {
+        plugins: [
+          sqlAsText,
+          // The Neon driver inside workerd, through the WebSocket proxy to the local Postgres (test/global-setup.ts).
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...TEST_BINDINGS,
+                HOOKLINE_ENV: "test",
+                DATABASE_URL: inject<string>("testDatabaseUrl"),
+                DATABASE_WS_PROXY: inject<string>("pgWsProxy"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workerd-pg",
+          include: ["test/workers-pg/**/*.test.ts"],
+        },
+      },
     ],
   },
 });

@@ -1,15 +1,27 @@
 import { neonConfig, Pool } from "@neondatabase/serverless";
 
 /**
- * A Neon serverless pool (Postgres over WebSocket). A Neon URL uses the driver as is. With `wsProxy`
- * ("host:port" of a WebSocket→TCP proxy, as `npm start` and the tests run for a plain local Postgres) the
- * driver talks plain ws:// to that proxy instead.
+ * A Neon serverless `Pool` for `url`. With `wsProxy` (`127.0.0.1:PORT`, see src/cli/pg-ws-proxy.ts) the
+ * driver's WebSocket goes to that proxy, which reaches a plain local Postgres: `ws://PROXY/v1?address=host:port`.
+ * Without it a real Neon URL uses the driver's defaults (wss to Neon's own proxy).
+ *
+ * Idle-connection errors are absorbed (the pool drops that client); query errors still reject as usual.
+ * `neonConfig` is per isolate, so the proxy settings, once given, apply to every later pool in this isolate.
+ *
+ * @example
+ * const pool = neonPool(env.DATABASE_URL, env.DATABASE_WS_PROXY || undefined);
+ * const db = drizzle({ client: pool });
  */
 export function neonPool(url: string, wsProxy?: string): Pool {
   if (wsProxy) {
-    neonConfig.wsProxy = (host, port) => `${wsProxy}/v1?address=${host}:${port}`;
+    const proxy = wsProxy.replace(/^wss?:\/\//, "").replace(/\/+$/, "");
+    neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
     neonConfig.useSecureWebSocket = false;
     neonConfig.pipelineConnect = false;
   }
-  return new Pool({ connectionString: url });
+  const pool = new Pool({ connectionString: url });
+  // An idle client whose connection dies (Postgres restarted, proxy down, isolate torn down) is dropped by the
+  // pool, and the next query opens a new one; without a listener that 'error' event would be thrown instead.
+  pool.on("error", () => {});
+  return pool;
 }
