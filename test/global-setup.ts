@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { migrateHistory } from "../src/cli/db.ts";
 import { type PgWsProxy, startPgWsProxy } from "../src/cli/pg-ws-proxy.ts";
 import { closedPortUrl } from "./servers/closed-port.ts";
 import { startEchoHttp } from "./servers/echo-http.ts";
@@ -53,6 +54,8 @@ export default async function setup(project: TestProject) {
   }
   let proxy: PgWsProxy | undefined;
   if ("url" in postgres) {
+    // The workerd-pg project writes history into this database: give it the tables `hookline db migrate` makes.
+    await migrateHistory(postgres.url);
     proxy = await startPgWsProxy();
     servers.push(proxy);
   } else {

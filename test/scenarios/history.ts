@@ -17,8 +17,8 @@ async function listRuns(query: string): Promise<RunList> {
  * History in Postgres, through HTTP only: the same list runs on workerd (Neon driver over a WebSocket
  * proxy) and on Node (node-postgres), each with DATABASE_URL set.
  */
-export const historyScenarios = () =>
-  describe("history in Postgres", { timeout: 30_000 }, () => {
+export const historyScenarios = (opts: { skip?: boolean } = {}) =>
+  describe.skipIf(opts.skip)("history in Postgres", { timeout: 30_000 }, () => {
     it("lists a finished run from Postgres, found by source, status and free text over its input", async () => {
       const word = `zebra${Math.random().toString(36).slice(2, 8)}`;
       const { json } = await deliver("run-echo", { text: `is ${word} on?` });
