@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { ConfigError } from "./config/load.ts";
-import { admin } from "./handlers/admin.ts";
+import { admin, adminEvents } from "./handlers/admin.ts";
 import type { AppEnv } from "./handlers/context.ts";
 import { generic } from "./handlers/generic.ts";
 import { health } from "./handlers/health.ts";
@@ -27,6 +27,7 @@ export function createApp(resourcesOf: (env: AppEnv["Bindings"]) => Resources) {
     .route("/webhooks/telegram", telegram)
     .route("/webhooks/whatsapp", whatsapp)
     .route("/webhooks/in", generic)
+    .route("/admin/events", adminEvents)
     .route("/admin", admin)
     .route("/runs", runsApi)
     .notFound((c) => problem("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))

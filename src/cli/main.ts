@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { DB_USAGE, dbCommand } from "./db.ts";
+import { EVENTS_USAGE, eventsCommand } from "./events.ts";
 import { bundleConfig, CliError } from "./load.ts";
 import { sign } from "./sign.ts";
 import { start } from "./start.ts";
@@ -18,6 +19,7 @@ Commands:
   start                                   What \`npm start\` runs: dev secrets, bundle, wrangler dev, a signed curl
 ${SERVE_USAGE}
 ${DB_USAGE}
+${EVENTS_USAGE}
 ${TELEGRAM_USAGE}
 `;
 
@@ -73,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       return telegramCommand(root, rest);
     case "db":
       return dbCommand(root, rest);
+    case "events":
+      return eventsCommand(root, rest);
     case undefined:
     case "help":
     case "--help":

@@ -28,6 +28,15 @@ export class OpsObject extends DurableObject<Env> {
   listRuns(...a: Parameters<Api["listRuns"]>) {
     return this.ops.listRuns(...a);
   }
+  parkDeadEvents(...a: Parameters<Api["parkDeadEvents"]>) {
+    return this.ops.parkDeadEvents(...a);
+  }
+  deadEvents(...a: Parameters<Api["deadEvents"]>) {
+    return this.ops.deadEvents(...a);
+  }
+  dropDeadEvents(...a: Parameters<Api["dropDeadEvents"]>) {
+    return this.ops.dropDeadEvents(...a);
+  }
   override alarm() {
     return this.ops.alarm();
   }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { timingSafeEqualText } from "../core/verify/timing-safe.ts";
 import { page } from "../history/cursor.ts";
+import { replayDeadEvents } from "../host/history-feed.ts";
 import type { Resources } from "../host/resources.ts";
 import type { AppEnv } from "./context.ts";
 import { iso, parseListParams } from "./list-query.ts";
@@ -73,6 +74,18 @@ export const admin = new Hono<AppEnv>()
       event: JSON.parse(record.event),
     });
   });
+
+/**
+ * GET /admin/events/dead: how many EVENTS messages exhausted their retries, and the oldest 20.
+ * POST /admin/events/replay: sends them back to EVENTS (what `hookline events replay` calls).
+ */
+export const adminEvents = new Hono<AppEnv>()
+  .use("*", requireAdmin)
+  .get("/dead", async (c) => {
+    const { total, events } = await c.get("res").ops().deadEvents(20);
+    return c.json({ total, oldest: events });
+  })
+  .post("/replay", async (c) => c.json(await replayDeadEvents(c.get("res"))));
 
 async function findDelivery(res: Resources, key: string): Promise<{ sessionKey: string } | null> {
   if (!res.history) return res.ops().getDelivery(key);

@@ -26,3 +26,18 @@ export async function indexDeliveries(res: Resources, rows: DeliverySummary[]): 
   }));
   await res.events.sendBatch(eventBatches(events).map((body) => ({ body, contentType: "json" as const })));
 }
+
+/** Puts parked events back on EVENTS, oldest first, in rounds of up to 500; returns how many went back. */
+export async function replayDeadEvents(
+  res: Resources,
+  max = 10_000,
+): Promise<{ replayed: number; left: number }> {
+  let replayed = 0;
+  for (;;) {
+    const { total, events } = await res.ops().deadEvents(500);
+    if (events.length === 0 || replayed >= max) return { replayed, left: total };
+    await res.events.sendBatch(eventBatches(events).map((body) => ({ body, contentType: "json" as const })));
+    await res.ops().dropDeadEvents(events.map((e) => e.id));
+    replayed += events.length;
+  }
+}

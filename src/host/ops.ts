@@ -1,9 +1,10 @@
-import { and, desc, eq, gte, lt, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import fresh from "../../migrations/durable/ops/fresh.sql";
 import migrations from "../../migrations/durable/ops/migrations.js";
 import {
   type DeliveryIndexRow,
+  deadEvents,
   deliveryIndex,
   type RunIndexRow,
   runIndex,
@@ -179,6 +180,38 @@ export class Ops {
       .orderBy(desc(runIndex.startedAt), desc(runIndex.runId))
       .limit(q.limit)
       .all();
+  }
+
+  /** Keeps EVENTS that exhausted their retries until a replay; a repeated event id stays one row. */
+  async parkDeadEvents(events: EventEnvelope[]): Promise<number> {
+    const parsed = z.array(EventEnvelope).parse(events);
+    const now = Date.now();
+    this.host.storage.transactionSync(() => {
+      for (const e of parsed) {
+        this.db
+          .insert(deadEvents)
+          .values({ id: e.id, body: JSON.stringify(e), deadAt: now })
+          .onConflictDoNothing()
+          .run();
+      }
+    });
+    return parsed.length;
+  }
+
+  /** The oldest parked events (up to `limit`) and how many are parked in all. */
+  async deadEvents(limit: number): Promise<{ total: number; events: EventEnvelope[] }> {
+    const n = z.number().int().min(1).max(1000).parse(limit);
+    const rows = this.db.select().from(deadEvents).orderBy(deadEvents.deadAt, deadEvents.id).limit(n).all();
+    const total = this.db.select({ n: sql<number>`count(*)` }).from(deadEvents).get()?.n ?? 0;
+    return { total, events: rows.map((r) => JSON.parse(r.body) as EventEnvelope) };
+  }
+
+  /** Forgets parked events once a replay has put them back on the queue. */
+  async dropDeadEvents(ids: string[]): Promise<number> {
+    const list = z.array(z.string()).max(1000).parse(ids);
+    if (list.length === 0) return 0;
+    this.db.delete(deadEvents).where(inArray(deadEvents.id, list)).run();
+    return list.length;
   }
 
   /** Hourly purge of index rows whose ledger entry has expired too. */

@@ -10,7 +10,14 @@ export type { RunApi, Secrets, SessionApi };
 /** The operator index's call surface (Ops imports nothing of ours, so it can be read off the class). */
 export type OpsApi = Pick<
   Ops,
-  "indexDeliveries" | "listDeliveries" | "getDelivery" | "applyRunEvents" | "listRuns"
+  | "indexDeliveries"
+  | "listDeliveries"
+  | "getDelivery"
+  | "applyRunEvents"
+  | "listRuns"
+  | "parkDeadEvents"
+  | "deadEvents"
+  | "dropDeadEvents"
 >;
 
 /**

@@ -20,7 +20,14 @@ export const HOOKLINE_QUEUES: readonly QueueConfig[] = [
     maxConcurrentBatches: 64,
   },
   { name: "hookline-steps-dlq", maxBatchSize: 10, maxBatchTimeoutMs: 0, maxRetries: 3 },
-  { name: "hookline-events", maxBatchSize: 100, maxBatchTimeoutMs: 1_000, maxRetries: 10 },
+  {
+    name: "hookline-events",
+    maxBatchSize: 100,
+    maxBatchTimeoutMs: 1_000,
+    maxRetries: 10,
+    deadLetterQueue: "hookline-events-dlq",
+  },
+  { name: "hookline-events-dlq", maxBatchSize: 100, maxBatchTimeoutMs: 1_000, maxRetries: 3 },
 ];
 
 export interface QueuesOptions {

@@ -41,6 +41,21 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
   }
 }
 
+/**
+ * EVENTS dead-letter consumer: parks what exhausted its retries in the operator object, where
+ * `GET /admin/events/dead` shows it and `hookline events replay` sends it back to EVENTS.
+ */
+export async function handleDeadEventBatch(batch: QueueBatch, res: Resources): Promise<void> {
+  const events = parseEvents(batch);
+  if (events.length > 0) {
+    await res.ops().parkDeadEvents(events);
+    console.warn(
+      `history: ${events.length} events dead-lettered; replay with \`npm run hookline -- events replay\``,
+    );
+  }
+  batch.ackAll();
+}
+
 function parseEvents(batch: QueueBatch): EventEnvelope[] {
   const events: EventEnvelope[] = [];
   for (const msg of batch.messages) {

@@ -30,3 +30,11 @@ CREATE TABLE `run_index` (
 CREATE INDEX `run_index_started` ON `run_index` (`started_at`);
 --> statement-breakpoint
 CREATE INDEX `run_index_status` ON `run_index` (`status`,`started_at`);
+--> statement-breakpoint
+CREATE TABLE `dead_events` (
+	`id` text PRIMARY KEY NOT NULL,
+	`body` text NOT NULL,
+	`dead_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `dead_events_dead_at` ON `dead_events` (`dead_at`);

@@ -45,3 +45,18 @@ export const runIndex = sqliteTable(
 );
 
 export type RunIndexRow = typeof runIndex.$inferSelect;
+
+/**
+ * EVENTS messages that exhausted their retries (e.g. Postgres down for longer than the retry budget), kept
+ * here until `hookline events replay` sends them back. Keyed by event id, so a re-dead-lettered event is one row.
+ */
+export const deadEvents = sqliteTable(
+  "dead_events",
+  {
+    id: text("id").primaryKey(),
+    /** The event envelope as JSON. */
+    body: text("body").notNull(),
+    deadAt: integer("dead_at").notNull(),
+  },
+  (t) => [index("dead_events_dead_at").on(t.deadAt)],
+);

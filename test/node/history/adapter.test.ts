@@ -32,9 +32,12 @@ beforeAll(async () => {
       OLLAMA_BASE_URL: inject("fakeOllamaUrl"),
       TELEGRAM_API_ROOT: inject("fakeTelegramUrl"),
       WHATSAPP_GRAPH_BASE_URL: inject("fakeGraphUrl"),
+      ...(db.url && { DATABASE_URL: db.url }),
     },
     dataDir,
-    history: () => db.store,
+    // With a real Postgres, the adapter builds its own node-postgres store from DATABASE_URL, as `npm run
+    // start:node` does; PGlite has no URL, so its store is handed in.
+    ...(db.kind === "pglite" && { history: () => db.store }),
   });
   hookline.start();
   server = serve({ fetch: hookline.fetch, port: 0, hostname: "127.0.0.1" });
