@@ -148,7 +148,7 @@ describe(`history store (${process.env.CI ? "CI" : "local"})`, () => {
     await h.store.write([started as EventEnvelope]);
     await h.store.write([ev("r-late", "run.state", 3_000_003, { state: "running", at: 3_000_003 })]);
     const [run] = await h.query<Record<string, unknown>>(
-      "select status, started_at from runs where run_id = $1",
+      "select status, started_at::float8 as started_at from runs where run_id = $1",
       ["r-late"],
     );
     expect(run).toMatchObject({ status: "completed", started_at: 3_000_000 });
@@ -159,7 +159,7 @@ describe(`history store (${process.env.CI ? "CI" : "local"})`, () => {
     await h.store.write(events.slice(4)); // model.call, finish, completed
     await h.store.write(events.slice(0, 4)); // start events arrive later
     const [ask] = await h.query<Record<string, unknown>>(
-      "select status, started_at, model from step_attempts where run_id = $1 and step_id = 'ask'",
+      "select status, started_at::float8 as started_at, model from step_attempts where run_id = $1 and step_id = 'ask'",
       ["r-attempt"],
     );
     expect(ask).toMatchObject({ status: "succeeded", started_at: 4_000_001, model: "gpt-test" });
