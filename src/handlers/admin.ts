@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { HooklineConfig } from "../config/schema.ts";
+import { ledgerShard } from "../core/inbound/generic.ts";
 import { timingSafeEqualText } from "../core/verify/timing-safe.ts";
 import { page } from "../history/cursor.ts";
 import { replayDeadEvents } from "../host/history-feed.ts";
@@ -65,13 +67,23 @@ export const admin = new Hono<AppEnv>()
   .get("/deliveries/:key", async (c) => {
     const key = c.req.param("key");
     const res = c.get("res");
+    // The index (or Postgres) says which session holds the ledger entry. When it does not know the key yet,
+    // ask the ledger itself: a generic delivery's session follows from its key, any other from `?session=`.
     const indexed = await findDelivery(res, key);
-    if (!indexed) return problem("not_found", `no delivery with key "${key}" (expired, or not indexed yet)`);
-    const record = await res.sessions.getByName(indexed.sessionKey).getDelivery(key);
-    if (!record) return problem("not_found", `delivery "${key}" has expired`);
+    const sessionKey = indexed?.sessionKey ?? c.req.query("session") ?? ledgerSessionOf(c.get("config"), key);
+    const record = sessionKey ? await res.sessions.getByName(sessionKey).getDelivery(key) : null;
+    if (!record || !sessionKey) {
+      return problem(
+        "not_found",
+        indexed
+          ? `delivery "${key}" has expired`
+          : `no delivery with key "${key}" (expired, or not indexed yet: for a chat delivery, pass ?session=<sessionKey>)`,
+      );
+    }
     return c.json({
-      ...toJson({ ...record, sessionKey: indexed.sessionKey }),
+      ...toJson({ ...record, sessionKey }),
       event: JSON.parse(record.event),
+      indexed: indexed !== null,
     });
   });
 
@@ -86,6 +98,15 @@ export const adminEvents = new Hono<AppEnv>()
     return c.json({ total, oldest: events });
   })
   .post("/replay", async (c) => c.json(await replayDeadEvents(c.get("res"))));
+
+/** The ledger session of a generic delivery (`<source>:<id>`) whose source keys no session of its own. */
+function ledgerSessionOf(config: HooklineConfig, key: string): string | undefined {
+  const at = key.indexOf(":");
+  if (at <= 0) return undefined;
+  const source = config.sources[key.slice(0, at)];
+  if (!source || source.channel !== "generic" || source.sessionKey) return undefined;
+  return `in:${key.slice(0, at)}:ledger:${ledgerShard(key.slice(at + 1))}`;
+}
 
 async function findDelivery(res: Resources, key: string): Promise<{ sessionKey: string } | null> {
   if (!res.history) return res.ops().getDelivery(key);

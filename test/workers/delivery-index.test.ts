@@ -1,10 +1,10 @@
 import { env, evictDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { sendTelegram, uniqueChat } from "../fixtures/chat.ts";
-import { adminHeaders } from "../fixtures/runs.ts";
+import { adminHeaders, deliver } from "../fixtures/runs.ts";
 import { BASE_URL } from "../fixtures/secrets.ts";
 
-type Indexed = { key: string; seenCount: number };
+type Indexed = { key: string; seenCount: number; indexed?: boolean };
 
 const single = async (key: string) => {
   const res = await SELF.fetch(`${BASE_URL}/admin/deliveries/${encodeURIComponent(key)}`, {
@@ -19,7 +19,14 @@ const listed = async (source: string) => {
   return ((await res.json()) as { deliveries: Indexed[] }).deliveries;
 };
 const indexedWithin2s = (key: string) =>
-  vi.waitFor(async () => expect((await single(key)).status).toBe(200), { timeout: 2_000, interval: 50 });
+  vi.waitFor(
+    async () => {
+      const found = await single(key);
+      expect(found.status).toBe(200);
+      expect(found.body.indexed).toBe(true);
+    },
+    { timeout: 2_000, interval: 50 },
+  );
 
 // The admin index must show every accepted delivery within about a second: also the second message of a
 // session, and also after the session's object restarted (when the only alarm left was the retention purge).
@@ -52,5 +59,22 @@ describe("delivery index", { timeout: 20_000 }, () => {
       },
       { timeout: 3_000, interval: 100 },
     );
+  });
+
+  it("answers the single view from the ledger before the index has the key", async () => {
+    // A generic delivery's ledger session follows from its key: no wait for the index flush.
+    const { json } = await deliver("run-echo", { text: "look me up now" });
+    const now = await single(json.deliveryKey);
+    expect(now.status).toBe(200);
+    expect(now.body).toMatchObject({ key: json.deliveryKey, seenCount: 1 });
+    // A chat delivery's session is not in its key: the caller names it.
+    const chat = uniqueChat();
+    const sent = await sendTelegram(chat, "where am I");
+    const res = await SELF.fetch(
+      `${BASE_URL}/admin/deliveries/${encodeURIComponent(sent.deliveryKey)}?session=${encodeURIComponent(`tg:demo-bot:chat:${chat}`)}`,
+      { headers: adminHeaders },
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ key: sent.deliveryKey });
   });
 });
