@@ -81,8 +81,8 @@ export interface HistoryStore {
   close(): Promise<void>;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: any drizzle pg driver's database.
-type AnyPg = PgDatabase<PgQueryResultHKT, any>;
+/** Any drizzle pg driver's database (its schema type varies by driver; none is used here). */
+type AnyPg = PgDatabase<PgQueryResultHKT, Record<string, never>>;
 
 const rowsOf = (result: unknown): Record<string, unknown>[] =>
   Array.isArray(result) ? result : ((result as { rows?: Record<string, unknown>[] }).rows ?? []);
