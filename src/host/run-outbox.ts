@@ -32,7 +32,7 @@ export async function sendQueuedOutbox(db: RunDb, res: Resources): Promise<void>
       const body: EventBatch = { v: 1, events };
       await res.events.send(body, { contentType: "json" });
     }
-    prepared(db, "outbox.sentQueued", (d) =>
+    prepared(db, "run:outbox.sentQueued", (d) =>
       d
         .delete(outbox)
         .where(and(inArray(outbox.kind, ["step", "event"]), lte(outbox.id, sql.placeholder("last"))))

@@ -71,7 +71,7 @@ export function persistTransition(
   // One outbox row (and later one EVENTS message) for all of a transition's events: rows are billed.
   const events: EventEnvelope[] = (ctx.extraEvents ?? []).map((e) => envelope(who, e.type, e.data, now));
   if (!ctx.runRowWritten)
-    prepared(db, "runs.state", (d) =>
+    prepared(db, "run:runs.state", (d) =>
       d
         .update(runs)
         .set({
@@ -94,7 +94,7 @@ export function persistTransition(
       case "enqueueStep": {
         const message = stepMessage(db, who, chat, effect, now);
         const inline = ctx.inline?.has(effect.attemptId) ?? false;
-        prepared(db, "attempts.insert", (d) =>
+        prepared(db, "run:attempts.insert", (d) =>
           d
             .insert(attempts)
             .values({
@@ -214,7 +214,7 @@ function stepMessage(
 
 /** One attempt's status, if it exists. */
 export function attemptStatus(db: RunDb, attemptId: string): string | undefined {
-  return prepared(db, "attempts.status", (d) =>
+  return prepared(db, "run:attempts.status", (d) =>
     d
       .select({ status: attempts.status })
       .from(attempts)
@@ -225,7 +225,7 @@ export function attemptStatus(db: RunDb, attemptId: string): string | undefined 
 
 /** One attempt's row, if it exists. */
 export function attemptRow(db: RunDb, attemptId: string): AttemptRow | undefined {
-  return prepared(db, "attempts.row", (d) =>
+  return prepared(db, "run:attempts.row", (d) =>
     d
       .select()
       .from(attempts)
@@ -264,7 +264,7 @@ function toSession(db: RunDb, now: number, message: RunToSession): void {
 }
 
 function insertOutbox(db: RunDb, kind: OutboxKind, payload: string, now: number): void {
-  prepared(db, "outbox.insert", (d) =>
+  prepared(db, "run:outbox.insert", (d) =>
     d
       .insert(outbox)
       .values({
@@ -311,14 +311,14 @@ export const INLINE_CHECK_MS = 5_000;
 /** The earliest moment the alarm must wake: a due timer, a retry of an unsent outbox, an inline check. */
 export function nextWake(db: RunDb, outboxRetryAt: number | undefined, now: number): number | undefined {
   const timer =
-    prepared(db, "timers.first", (d) =>
+    prepared(db, "run:timers.first", (d) =>
       d
         .select({ at: min(timers.at) })
         .from(timers)
         .prepare(),
     ).get()?.at ?? undefined;
   const inline =
-    prepared(db, "attempts.inlineCheck", (d) =>
+    prepared(db, "run:attempts.inlineCheck", (d) =>
       d
         .select({ at: min(attempts.enqueuedAt) })
         .from(attempts)
@@ -347,7 +347,7 @@ export function pendingOutbox(
   limit: number,
   kinds: OutboxKind[] = ["step", "event", "reply", "session"],
 ) {
-  return prepared(db, `outbox.pending:${kinds.join()}`, (d) =>
+  return prepared(db, `run:outbox.pending:${kinds.join()}`, (d) =>
     d
       .select()
       .from(outbox)
@@ -377,7 +377,7 @@ export function recordAttempt(
     error: r.ok ? null : r.error.message,
   };
   if (!full) {
-    prepared(db, "attempts.result", (d) =>
+    prepared(db, "run:attempts.result", (d) =>
       d
         .update(attempts)
         .set(RESULT_SET)
@@ -386,7 +386,7 @@ export function recordAttempt(
     ).run(values);
     return;
   }
-  prepared(db, "attempts.resultFull", (d) =>
+  prepared(db, "run:attempts.resultFull", (d) =>
     d
       .update(attempts)
       .set({
@@ -422,7 +422,7 @@ const RESULT_SET = {
 
 /** The step in flight, if any: the latest queued or running attempt (what /status shows). */
 export function currentStep(db: RunDb): string | null {
-  const row = prepared(db, "attempts.current", (d) =>
+  const row = prepared(db, "run:attempts.current", (d) =>
     d
       .select({ stepId: attempts.stepId })
       .from(attempts)

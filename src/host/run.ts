@@ -218,7 +218,7 @@ export class Run implements RunApi {
     if (row && outstanding && over) recordAttempt(this.db, row, r, { status: "cancelled" });
     if (!this.state || !row || !outstanding || over) {
       const ignored = (this.state?.ignoredResults ?? 0) + 1;
-      prepared(this.db, "runs.ignored", (d) =>
+      prepared(this.db, "run:runs.ignored", (d) =>
         d
           .update(runs)
           .set({ ignoredResults: setTo("ignored") })
@@ -270,7 +270,7 @@ export class Run implements RunApi {
     const cancelled = { cancelSource: source, cancelRequestedAt: requestedAt, cancelAcknowledgedAt: now };
     const effects = this.transition({ type: "cancelRequested", source, now }, now, {
       writes: () =>
-        prepared(this.db, "runs.cancel", (d) =>
+        prepared(this.db, "run:runs.cancel", (d) =>
           d
             .update(runs)
             .set({

@@ -91,13 +91,13 @@ export class ChatHost {
   private async drainNow(): Promise<void> {
     await this.pump();
     for (;;) {
-      const row = prepared(this.db, "outbox.nextIntent", (d) =>
+      const row = prepared(this.db, "session:outbox.nextIntent", (d) =>
         d.select().from(outbox).where(eq(outbox.kind, "intent")).orderBy(asc(outbox.id)).limit(1).prepare(),
       ).get();
       if (!row) return;
       const input = await this.messageInput(JSON.parse(row.payload) as IntentRow);
       this.step(input, () =>
-        prepared(this.db, "outbox.delete", (d) =>
+        prepared(this.db, "session:outbox.delete", (d) =>
           d
             .delete(outbox)
             .where(eq(outbox.id, sql.placeholder("id")))
@@ -143,7 +143,7 @@ export class ChatHost {
       const row = { id: 1, source: sourceName, state: json };
       // A row written is billed: an input that changes nothing (often a runStarted) writes nothing.
       if (json !== stored?.json || sourceName !== stored.source)
-        prepared(this.db, "chat.upsert", (d) => {
+        prepared(this.db, "session:chat.upsert", (d) => {
           const placeholders = { id: 1, source: sql.placeholder("source"), state: sql.placeholder("state") };
           const set = { source: setTo("source"), state: setTo("state") };
           return d.insert(chat).values(placeholders).onConflictDoUpdate({ target: chat.id, set }).prepare();
@@ -152,7 +152,7 @@ export class ChatHost {
         // Best-effort actions (typing, read receipts, button notices) and the timer (armed from the state)
         // are not worth a row each: they go out right after the commit, and a crash simply skips them.
         if (BEST_EFFORT.has(action.type) || action.type === "setTimer") continue;
-        prepared(this.db, "chatActions.insert", (d) =>
+        prepared(this.db, "session:chatActions.insert", (d) =>
           d
             .insert(chatActions)
             .values({ action: sql.placeholder("action"), createdAt: sql.placeholder("now") })
@@ -180,7 +180,7 @@ export class ChatHost {
     this.retryAt = undefined;
     for (;;) {
       await this.sendEphemeral();
-      const row = prepared(this.db, "chatActions.next", (d) =>
+      const row = prepared(this.db, "session:chatActions.next", (d) =>
         d.select().from(chatActions).orderBy(asc(chatActions.id)).limit(1).prepare(),
       ).get();
       if (!row) return;
@@ -207,7 +207,7 @@ export class ChatHost {
       // Done, and what it taught the session, in one commit: a crash cannot lose the result (workerd would
       // coalesce these writes anyway; node:sqlite commits each statement unless told otherwise).
       const done = () =>
-        prepared(this.db, "chatActions.delete", (d) =>
+        prepared(this.db, "session:chatActions.delete", (d) =>
           d
             .delete(chatActions)
             .where(eq(chatActions.id, sql.placeholder("id")))
@@ -241,7 +241,7 @@ export class ChatHost {
   }
 
   private eventJson(deliveryKey: string): string | undefined {
-    return prepared(this.db, "deliveries.event", (d) =>
+    return prepared(this.db, "session:deliveries.event", (d) =>
       d
         .select({ event: deliveries.event })
         .from(deliveries)
