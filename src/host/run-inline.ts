@@ -6,6 +6,9 @@ import type { CancelWatchers } from "./cancel-watchers.ts";
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** Resolves in a later task, after the tasks already queued (timers due, I/O ready). */
+export const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /** What the inline runner needs from its run: the same entry points a STEPS worker calls over RPC. */
 export interface InlineHost {
   deps: AttemptDeps & { config: HooklineConfig };
@@ -61,6 +64,9 @@ export class InlineSteps {
         if (r !== "done") controller.abort(new Error(`run ${r}`));
       });
       const report = await runAttempt(m, host.deps, controller.signal);
+      // An aborted attempt's bookkeeping waits for a later task: a /stop to many chats at once aborts the
+      // other streams first, instead of after this one's trace row, events and notices.
+      if (controller.signal.aborted) await nextTask();
       await host.applyResult(m.stepId, m.attemptId, report);
     })()
       .catch((err) => console.error(`inline step ${m.attemptId} not applied: ${(err as Error).message}`))

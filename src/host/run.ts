@@ -29,7 +29,7 @@ import {
 } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
 import { chatOriginOf, identityOf, newRunRow, resultOf } from "./run-args.ts";
-import { FinishWaiter, InlineSteps } from "./run-inline.ts";
+import { FinishWaiter, InlineSteps, nextTask } from "./run-inline.ts";
 import { createRunPump, type OutboxPump } from "./run-outbox.ts";
 import {
   attemptRow,
@@ -283,6 +283,9 @@ export class Run implements RunApi {
       enrich: (event, data) => (event === "run.cancel" ? { ...data, ...timings } : data),
     });
     this.watchers.resolveAll("cancelled");
+    // The aborts are under way; sending the outbox and re-arming waits for a later task, so cancels that
+    // arrive together each reach their abort before any of them does this follow-up work.
+    await nextTask();
     await this.afterCommit(effects);
     const status = this.state.status;
     return { found: true, status, alreadyFinished: false, requestedAt, acknowledgedAt: now, latencyMs };
