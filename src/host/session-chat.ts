@@ -234,7 +234,9 @@ export class ChatHost {
    */
   private load(): { state: SessionState; source: string | null } {
     if (this.cached) return this.cached;
-    const row = this.db.select().from(chat).where(eq(chat.id, 1)).get();
+    const row = prepared(this.db, "session:chat.row", (d) =>
+      d.select().from(chat).where(eq(chat.id, 1)).prepare(),
+    ).get();
     if (!row) return { state: initialSessionState(), source: null };
     this.cached = { state: SessionState.parse(JSON.parse(row.state)), source: row.source, json: row.state };
     return this.cached;
