@@ -1,13 +1,11 @@
 import type { HooklineConfig } from "../config/schema.ts";
+import { nextTask } from "../core/next-task.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { StepMessage, StepOutcome } from "../engine/messages.ts";
 import { type AttemptDeps, runAttempt } from "../steps/attempt.ts";
 import type { CancelWatchers } from "./cancel-watchers.ts";
 
 const NONE: ReadonlySet<string> = new Set();
-
-/** Resolves in a later task, after the tasks already queued (timers due, I/O ready). */
-export const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** What the inline runner needs from its run: the same entry points a STEPS worker calls over RPC. */
 export interface InlineHost {

@@ -6,6 +6,7 @@ import { attempts, runs, steered, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
+import { nextTask } from "../core/next-task.ts";
 import type { StepOutcome, StepReport } from "../engine/messages.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
 import { AlarmKeeper } from "./alarm.ts";
@@ -29,7 +30,7 @@ import {
 } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
 import { chatOriginOf, identityOf, newRunRow, resultOf } from "./run-args.ts";
-import { FinishWaiter, InlineSteps, nextTask } from "./run-inline.ts";
+import { FinishWaiter, InlineSteps } from "./run-inline.ts";
 import { createRunPump, type OutboxPump } from "./run-outbox.ts";
 import {
   attemptRow,
