@@ -1,3 +1,5 @@
+const DECIMAL = /^\d+$/;
+
 export type ReadBodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" };
 
 /**
@@ -7,8 +9,16 @@ export type ReadBodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reas
  * @example const body = await readBodyWithLimit(request, 1_048_576);
  */
 export async function readBodyWithLimit(request: Request, maxBytes: number): Promise<ReadBodyResult> {
-  const declared = Number(request.headers.get("content-length"));
+  const header = request.headers.get("content-length");
+  const declared = Number(header);
   if (Number.isFinite(declared) && declared > maxBytes) return { ok: false, reason: "too_large" };
+  // A declared length within the cap bounds the body: the HTTP layer (workerd, Node's parser) delivers exactly
+  // that many bytes. Reading it whole skips the stream reader, which on Node also builds a web stream per
+  // request. The length is checked again in case a runtime ever let more through.
+  if (header !== null && DECIMAL.test(header)) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    return bytes.byteLength > maxBytes ? { ok: false, reason: "too_large" } : { ok: true, bytes };
+  }
   if (!request.body) return { ok: true, bytes: new Uint8Array(0) };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

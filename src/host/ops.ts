@@ -53,6 +53,16 @@ export const RunQuery = z.object({
 });
 
 /**
+ * One summary into the delivery index (the table is drizzle's, in src/db/durable/ops-schema.ts). Plain SQL:
+ * every session flush lands here, and building the same drizzle upsert per row cost more than the write.
+ */
+const UPSERT_DELIVERY =
+  "INSERT INTO delivery_index (key, source, channel, kind, outcome, session_key, received_at, expires_at, seen_count, last_seen_at, decision) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET " +
+  "seen_count = max(delivery_index.seen_count, excluded.seen_count), " +
+  "last_seen_at = max(delivery_index.last_seen_at, excluded.last_seen_at)";
+
+/**
  * Operator-facing state across sessions, on any host: the delivery and run index today; live counters and
  * the dashboard later.
  */
@@ -69,19 +79,23 @@ export class Ops {
   /** Upserts summaries from session outboxes. Idempotent: replays and reordering keep the highest seen count. */
   async indexDeliveries(rows: DeliverySummary[]): Promise<number> {
     const parsed = z.array(DeliverySummary).parse(rows);
-    this.host.storage.transactionSync(() => {
-      for (const row of parsed) {
-        this.db
-          .insert(deliveryIndex)
-          .values(row)
-          .onConflictDoUpdate({
-            target: deliveryIndex.key,
-            set: {
-              seenCount: sql`max(${deliveryIndex.seenCount}, excluded.seen_count)`,
-              lastSeenAt: sql`max(${deliveryIndex.lastSeenAt}, excluded.last_seen_at)`,
-            },
-          })
-          .run();
+    const { storage } = this.host;
+    storage.transactionSync(() => {
+      for (const r of parsed) {
+        storage.sql.exec(
+          UPSERT_DELIVERY,
+          r.key,
+          r.source,
+          r.channel,
+          r.kind,
+          r.outcome,
+          r.sessionKey,
+          r.receivedAt,
+          r.expiresAt,
+          r.seenCount,
+          r.lastSeenAt,
+          r.decision ?? null,
+        );
       }
     });
     if ((await this.host.storage.getAlarm()) === null) {

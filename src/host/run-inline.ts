@@ -1,4 +1,5 @@
 import type { HooklineConfig } from "../config/schema.ts";
+import { nextTask } from "../core/next-task.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { StepMessage, StepOutcome } from "../engine/messages.ts";
 import { type AttemptDeps, runAttempt } from "../steps/attempt.ts";
@@ -61,6 +62,9 @@ export class InlineSteps {
         if (r !== "done") controller.abort(new Error(`run ${r}`));
       });
       const report = await runAttempt(m, host.deps, controller.signal);
+      // An aborted attempt's bookkeeping waits for a later task: a /stop to many chats at once aborts the
+      // other streams first, instead of after this one's trace row, events and notices.
+      if (controller.signal.aborted) await nextTask();
       await host.applyResult(m.stepId, m.attemptId, report);
     })()
       .catch((err) => console.error(`inline step ${m.attemptId} not applied: ${(err as Error).message}`))

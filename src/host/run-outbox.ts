@@ -1,4 +1,4 @@
-import { and, eq, inArray, lte } from "drizzle-orm";
+import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import { type ReplyMessage, sendCallbackReply } from "../channels/callback.ts";
 import { chatSenderFor } from "../channels/senders.ts";
 import type { Source } from "../config/schema.ts";
@@ -8,6 +8,7 @@ import type { StoragePort } from "./ports.ts";
 import { RunToSession } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
 import { type ChatOrigin, insertEvent, pendingOutbox, type RunDb, type RunIdentity } from "./run-store.ts";
+import { prepared } from "./sqlite.ts";
 
 const OUTBOX_BATCH = 100; // Queue sendBatch takes at most 100 messages.
 const MAX_REPLY_TRIES = 8;
@@ -32,9 +33,12 @@ export async function sendQueuedOutbox(db: RunDb, res: Resources): Promise<void>
         eventBatches(events).map((body) => ({ body, contentType: "json" as const })),
       );
     }
-    db.delete(outbox)
-      .where(and(inArray(outbox.kind, ["step", "event"]), lte(outbox.id, rows.at(-1)?.id ?? 0)))
-      .run();
+    prepared(db, "run:outbox.sentQueued", (d) =>
+      d
+        .delete(outbox)
+        .where(and(inArray(outbox.kind, ["step", "event"]), lte(outbox.id, sql.placeholder("last"))))
+        .prepare(),
+    ).run({ last: rows.at(-1)?.id ?? 0 });
   }
 }
 

@@ -15,7 +15,7 @@ import { costOf, type PriceTable } from "../engine/governor.ts";
 import type { EventEnvelope, StepMessage, StepReport } from "../engine/messages.ts";
 import type { RunState } from "../engine/state.ts";
 import type { RunToSession } from "./protocol.ts";
-import type { ObjectDb } from "./sqlite.ts";
+import { type ObjectDb, prepared, setTo } from "./sqlite.ts";
 
 export type RunDb = ObjectDb;
 
@@ -71,40 +71,58 @@ export function persistTransition(
   // One outbox row (and later one EVENTS message) for all of a transition's events: rows are billed.
   const events: EventEnvelope[] = (ctx.extraEvents ?? []).map((e) => envelope(who, e.type, e.data, now));
   if (!ctx.runRowWritten)
-    db.update(runs)
-      .set({
-        status: state.status,
-        state: JSON.stringify(state),
-        updatedAt: now,
-        ignoredResults: state.ignoredResults,
-      })
-      .where(eq(runs.id, who.runId))
-      .run();
+    prepared(db, "run:runs.state", (d) =>
+      d
+        .update(runs)
+        .set({
+          status: setTo("status"),
+          state: setTo("state"),
+          updatedAt: setTo("now"),
+          ignoredResults: setTo("ignored"),
+        })
+        .where(eq(runs.id, sql.placeholder("id")))
+        .prepare(),
+    ).run({
+      status: state.status,
+      state: JSON.stringify(state),
+      now,
+      ignored: state.ignoredResults,
+      id: who.runId,
+    });
   for (const effect of effects) {
     switch (effect.type) {
       case "enqueueStep": {
         const message = stepMessage(db, who, chat, effect, now);
         const inline = ctx.inline?.has(effect.attemptId) ?? false;
-        db.insert(attempts)
-          .values({
-            attemptId: effect.attemptId,
-            stepId: effect.stepId,
-            attempt: effect.attempt,
-            kind: effect.kind,
-            status: "queued",
-            enqueuedAt: now,
-            model: effect.resolved.kind === "llm" ? effect.resolved.model : null,
-            mode: inline ? "inline" : "queue",
-            message: inline ? JSON.stringify(message) : null,
-          })
-          .onConflictDoNothing()
-          .run();
+        prepared(db, "run:attempts.insert", (d) =>
+          d
+            .insert(attempts)
+            .values({
+              attemptId: sql.placeholder("attemptId"),
+              stepId: sql.placeholder("stepId"),
+              attempt: sql.placeholder("attempt"),
+              kind: sql.placeholder("kind"),
+              status: "queued",
+              enqueuedAt: sql.placeholder("now"),
+              model: sql.placeholder("model"),
+              mode: sql.placeholder("mode"),
+              message: sql.placeholder("message"),
+            })
+            .onConflictDoNothing()
+            .prepare(),
+        ).run({
+          attemptId: effect.attemptId,
+          stepId: effect.stepId,
+          attempt: effect.attempt,
+          kind: effect.kind,
+          now,
+          model: effect.resolved.kind === "llm" ? effect.resolved.model : null,
+          mode: inline ? "inline" : "queue",
+          message: inline ? JSON.stringify(message) : null,
+        });
         // An inline attempt is run by the RunObject right after this commit; its message stays on the row.
         if (inline) inlined.push(message);
-        else
-          db.insert(outbox)
-            .values({ kind: "step", payload: JSON.stringify(message), createdAt: now })
-            .run();
+        else insertOutbox(db, "step", JSON.stringify(message), now);
         break;
       }
       case "setTimer":
@@ -131,11 +149,7 @@ export function persistTransition(
           deliveryKey: who.deliveryKey,
           text: effect.text,
         };
-        if (hasCallback || chat) {
-          db.insert(outbox)
-            .values({ kind: "reply", payload: JSON.stringify(reply), createdAt: now })
-            .run();
-        }
+        if (hasCallback || chat) insertOutbox(db, "reply", JSON.stringify(reply), now);
         break;
       }
       case "requestApproval":
@@ -200,8 +214,24 @@ function stepMessage(
 
 /** One attempt's status, if it exists. */
 export function attemptStatus(db: RunDb, attemptId: string): string | undefined {
-  return db.select({ status: attempts.status }).from(attempts).where(eq(attempts.attemptId, attemptId)).get()
-    ?.status;
+  return prepared(db, "run:attempts.status", (d) =>
+    d
+      .select({ status: attempts.status })
+      .from(attempts)
+      .where(eq(attempts.attemptId, sql.placeholder("id")))
+      .prepare(),
+  ).get({ id: attemptId })?.status;
+}
+
+/** One attempt's row, if it exists. */
+export function attemptRow(db: RunDb, attemptId: string): AttemptRow | undefined {
+  return prepared(db, "run:attempts.row", (d) =>
+    d
+      .select()
+      .from(attempts)
+      .where(eq(attempts.attemptId, sql.placeholder("id")))
+      .prepare(),
+  ).get({ id: attemptId });
 }
 
 /** Attempts still open: queued or running, inline or queued; `except` is left out of the count. */
@@ -230,9 +260,20 @@ export function requeueOrphanedInline(db: RunDb, now: number, running: ReadonlyS
 }
 
 function toSession(db: RunDb, now: number, message: RunToSession): void {
-  db.insert(outbox)
-    .values({ kind: "session", payload: JSON.stringify(message), createdAt: now })
-    .run();
+  insertOutbox(db, "session", JSON.stringify(message), now);
+}
+
+function insertOutbox(db: RunDb, kind: OutboxKind, payload: string, now: number): void {
+  prepared(db, "run:outbox.insert", (d) =>
+    d
+      .insert(outbox)
+      .values({
+        kind: sql.placeholder("kind"),
+        payload: sql.placeholder("payload"),
+        createdAt: sql.placeholder("now"),
+      })
+      .prepare(),
+  ).run({ kind, payload, now });
 }
 
 function envelope(who: RunIdentity, type: string, data: Record<string, unknown>, now: number): EventEnvelope {
@@ -241,9 +282,7 @@ function envelope(who: RunIdentity, type: string, data: Record<string, unknown>,
 
 /** Events in one outbox row; its payload is a JSON array of envelopes. */
 function insertEvents(db: RunDb, events: EventEnvelope[], now: number): void {
-  db.insert(outbox)
-    .values({ kind: "event", payload: JSON.stringify(events), createdAt: now })
-    .run();
+  insertOutbox(db, "event", JSON.stringify(events), now);
 }
 
 /** One event outside a transition (e.g. a delivery that failed for good). */
@@ -272,22 +311,26 @@ export const INLINE_CHECK_MS = 5_000;
 /** The earliest moment the alarm must wake: a due timer, a retry of an unsent outbox, an inline check. */
 export function nextWake(db: RunDb, outboxRetryAt: number | undefined, now: number): number | undefined {
   const timer =
-    db
-      .select({ at: min(timers.at) })
-      .from(timers)
-      .get()?.at ?? undefined;
+    prepared(db, "run:timers.first", (d) =>
+      d
+        .select({ at: min(timers.at) })
+        .from(timers)
+        .prepare(),
+    ).get()?.at ?? undefined;
   const inline =
-    db
-      .select({ at: min(attempts.enqueuedAt) })
-      .from(attempts)
-      .where(
-        and(
-          eq(attempts.mode, "inline"),
-          inArray(attempts.status, ["queued", "running"]),
-          sql`${attempts.enqueuedAt} > ${now - INLINE_CHECK_MS}`,
-        ),
-      )
-      .get()?.at ?? undefined;
+    prepared(db, "run:attempts.inlineCheck", (d) =>
+      d
+        .select({ at: min(attempts.enqueuedAt) })
+        .from(attempts)
+        .where(
+          and(
+            eq(attempts.mode, "inline"),
+            inArray(attempts.status, ["queued", "running"]),
+            sql`${attempts.enqueuedAt} > ${sql.placeholder("after")}`,
+          ),
+        )
+        .prepare(),
+    ).get({ after: now - INLINE_CHECK_MS })?.at ?? undefined;
   const times = [timer, outboxRetryAt, inline === undefined ? undefined : inline + INLINE_CHECK_MS];
   const due = times.filter((t): t is number => t !== undefined);
   return due.length > 0 ? Math.min(...due) : undefined;
@@ -304,13 +347,15 @@ export function pendingOutbox(
   limit: number,
   kinds: OutboxKind[] = ["step", "event", "reply", "session"],
 ) {
-  return db
-    .select()
-    .from(outbox)
-    .where(inArray(outbox.kind, kinds))
-    .orderBy(asc(outbox.id))
-    .limit(limit)
-    .all();
+  return prepared(db, `run:outbox.pending:${kinds.join()}`, (d) =>
+    d
+      .select()
+      .from(outbox)
+      .where(inArray(outbox.kind, kinds))
+      .orderBy(asc(outbox.id))
+      .limit(sql.placeholder("limit"))
+      .prepare(),
+  ).all({ limit });
 }
 
 /** Writes one attempt's result into its trace row (timings, provider, tokens, tokens/s, cost, error). */
@@ -323,35 +368,67 @@ export function recordAttempt(
   const latencyMs = r.finishedAt - r.startedAt;
   const tokens = r.ok ? (r.usage?.outputTokens ?? 0) : 0;
   const full = opts.prices !== undefined;
-  db.update(attempts)
-    .set({
-      status: opts.status,
-      startedAt: row.startedAt ?? r.startedAt,
-      finishedAt: r.finishedAt,
-      latencyMs,
-      error: r.ok ? null : r.error.message,
-      ...(full
-        ? {
-            provider: r.ok ? (r.provider ?? null) : null,
-            model: r.ok ? (r.model ?? row.model) : row.model,
-            inputTokens: r.ok ? (r.usage?.inputTokens ?? null) : null,
-            outputTokens: r.ok ? (r.usage?.outputTokens ?? null) : null,
-            tokensPerSec: r.ok && tokens > 0 && latencyMs > 0 ? (tokens * 1000) / latencyMs : null,
-            costUsd: r.ok && r.usage && opts.prices ? costOf(row.model, r.usage, opts.prices) : null,
-          }
-        : {}),
-    })
-    .where(eq(attempts.attemptId, row.attemptId))
-    .run();
+  const values = {
+    id: row.attemptId,
+    status: opts.status,
+    startedAt: row.startedAt ?? r.startedAt,
+    finishedAt: r.finishedAt,
+    latencyMs,
+    error: r.ok ? null : r.error.message,
+  };
+  if (!full) {
+    prepared(db, "run:attempts.result", (d) =>
+      d
+        .update(attempts)
+        .set(RESULT_SET)
+        .where(eq(attempts.attemptId, sql.placeholder("id")))
+        .prepare(),
+    ).run(values);
+    return;
+  }
+  prepared(db, "run:attempts.resultFull", (d) =>
+    d
+      .update(attempts)
+      .set({
+        ...RESULT_SET,
+        provider: setTo("provider"),
+        model: setTo("model"),
+        inputTokens: setTo("inputTokens"),
+        outputTokens: setTo("outputTokens"),
+        tokensPerSec: setTo("tokensPerSec"),
+        costUsd: setTo("costUsd"),
+      })
+      .where(eq(attempts.attemptId, sql.placeholder("id")))
+      .prepare(),
+  ).run({
+    ...values,
+    provider: r.ok ? (r.provider ?? null) : null,
+    model: r.ok ? (r.model ?? row.model) : row.model,
+    inputTokens: r.ok ? (r.usage?.inputTokens ?? null) : null,
+    outputTokens: r.ok ? (r.usage?.outputTokens ?? null) : null,
+    tokensPerSec: r.ok && tokens > 0 && latencyMs > 0 ? (tokens * 1000) / latencyMs : null,
+    costUsd: r.ok && r.usage && opts.prices ? costOf(row.model, r.usage, opts.prices) : null,
+  });
 }
+
+/** What every attempt result writes (`recordAttempt`), as placeholders. */
+const RESULT_SET = {
+  status: setTo("status"),
+  startedAt: setTo("startedAt"),
+  finishedAt: setTo("finishedAt"),
+  latencyMs: setTo("latencyMs"),
+  error: setTo("error"),
+};
 
 /** The step in flight, if any: the latest queued or running attempt (what /status shows). */
 export function currentStep(db: RunDb): string | null {
-  const row = db
-    .select({ stepId: attempts.stepId })
-    .from(attempts)
-    .where(inArray(attempts.status, ["queued", "running"]))
-    .orderBy(desc(attempts.enqueuedAt))
-    .get();
+  const row = prepared(db, "run:attempts.current", (d) =>
+    d
+      .select({ stepId: attempts.stepId })
+      .from(attempts)
+      .where(inArray(attempts.status, ["queued", "running"]))
+      .orderBy(desc(attempts.enqueuedAt))
+      .prepare(),
+  ).get();
   return row?.stepId ?? null;
 }

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import fresh from "../../migrations/durable/run/fresh.sql";
 import migrations from "../../migrations/durable/run/migrations.js";
+import { nextTask } from "../core/next-task.ts";
 import { attempts, runs, steered, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
@@ -32,6 +33,7 @@ import { chatOriginOf, identityOf, newRunRow, resultOf } from "./run-args.ts";
 import { FinishWaiter, InlineSteps } from "./run-inline.ts";
 import { createRunPump, type OutboxPump } from "./run-outbox.ts";
 import {
+  attemptRow,
   attemptStatus,
   type ChatOrigin,
   currentStep,
@@ -47,7 +49,7 @@ import {
   type TransitionContext,
 } from "./run-store.ts";
 import { buildTrace } from "./run-trace.ts";
-import { openDb } from "./sqlite.ts";
+import { openDb, prepared, setTo } from "./sqlite.ts";
 
 const MAX_OUTBOX_BACKOFF_MS = 60_000;
 /** How long `start` waits for an inline run to finish before answering "running". */
@@ -167,7 +169,7 @@ export class Run implements RunApi {
   /** A step worker is about to run an attempt. False means: don't (run over, or attempt not outstanding). */
   async stepStarted(attemptId: string): Promise<{ proceed: boolean }> {
     const id = AttemptId.parse(attemptId);
-    const row = this.db.select().from(attempts).where(eq(attempts.attemptId, id)).get();
+    const row = attemptRow(this.db, id);
     if (!row || !this.state || FINISHED.includes(this.state.status) || !isOpen(row.status))
       return { proceed: false };
     this.db
@@ -209,7 +211,7 @@ export class Run implements RunApi {
     attemptId: string,
     r: StepOutcome,
   ): Promise<{ applied: boolean }> {
-    const row = this.db.select().from(attempts).where(eq(attempts.attemptId, attemptId)).get();
+    const row = attemptRow(this.db, attemptId);
     const outstanding = !!row && isOpen(row.status) && row.stepId === stepId;
     const over = !this.state || FINISHED.includes(this.state.status);
     // A late result after the run ended (typically the aborted attempt of a cancelled run) is not applied,
@@ -217,7 +219,12 @@ export class Run implements RunApi {
     if (row && outstanding && over) recordAttempt(this.db, row, r, { status: "cancelled" });
     if (!this.state || !row || !outstanding || over) {
       const ignored = (this.state?.ignoredResults ?? 0) + 1;
-      this.db.update(runs).set({ ignoredResults: ignored }).run();
+      prepared(this.db, "run:runs.ignored", (d) =>
+        d
+          .update(runs)
+          .set({ ignoredResults: setTo("ignored") })
+          .prepare(),
+      ).run({ ignored });
       if (this.state) this.state.ignoredResults = ignored;
       this.watchers.resolve(attemptId, "done");
       return { applied: false };
@@ -263,10 +270,23 @@ export class Run implements RunApi {
     const timings = { requested_at: requestedAt, acknowledged_at: now, latency_ms: latencyMs };
     const cancelled = { cancelSource: source, cancelRequestedAt: requestedAt, cancelAcknowledgedAt: now };
     const effects = this.transition({ type: "cancelRequested", source, now }, now, {
-      writes: () => this.db.update(runs).set(cancelled).run(),
+      writes: () =>
+        prepared(this.db, "run:runs.cancel", (d) =>
+          d
+            .update(runs)
+            .set({
+              cancelSource: setTo("cancelSource"),
+              cancelRequestedAt: setTo("cancelRequestedAt"),
+              cancelAcknowledgedAt: setTo("cancelAcknowledgedAt"),
+            })
+            .prepare(),
+        ).run(cancelled),
       enrich: (event, data) => (event === "run.cancel" ? { ...data, ...timings } : data),
     });
     this.watchers.resolveAll("cancelled");
+    // The aborts are under way; sending the outbox and re-arming waits for a later task, so cancels that
+    // arrive together each reach their abort before any of them does this follow-up work.
+    await nextTask();
     await this.afterCommit(effects);
     const status = this.state.status;
     return { found: true, status, alreadyFinished: false, requestedAt, acknowledgedAt: now, latencyMs };

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { chat, chatActions, deliveries, outbox } from "../db/durable/session-schema.ts";
 import {
   type ChatSettings,
@@ -15,7 +15,7 @@ import type { StoragePort } from "./ports.ts";
 import type { RunToSession } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
 import { BEST_EFFORT, carryOut, parseEvent } from "./session-actions.ts";
-import type { ObjectDb } from "./sqlite.ts";
+import { type ObjectDb, prepared, setTo } from "./sqlite.ts";
 
 const MAX_SEND_TRIES = 5;
 const MAX_RETRY_MS = 60_000;
@@ -91,16 +91,19 @@ export class ChatHost {
   private async drainNow(): Promise<void> {
     await this.pump();
     for (;;) {
-      const row = this.db
-        .select()
-        .from(outbox)
-        .where(eq(outbox.kind, "intent"))
-        .orderBy(asc(outbox.id))
-        .limit(1)
-        .get();
+      const row = prepared(this.db, "session:outbox.nextIntent", (d) =>
+        d.select().from(outbox).where(eq(outbox.kind, "intent")).orderBy(asc(outbox.id)).limit(1).prepare(),
+      ).get();
       if (!row) return;
       const input = await this.messageInput(JSON.parse(row.payload) as IntentRow);
-      this.step(input, () => this.db.delete(outbox).where(eq(outbox.id, row.id)).run());
+      this.step(input, () =>
+        prepared(this.db, "session:outbox.delete", (d) =>
+          d
+            .delete(outbox)
+            .where(eq(outbox.id, sql.placeholder("id")))
+            .prepare(),
+        ).run({ id: row.id }),
+      );
       await this.pump();
     }
   }
@@ -140,15 +143,21 @@ export class ChatHost {
       const row = { id: 1, source: sourceName, state: json };
       // A row written is billed: an input that changes nothing (often a runStarted) writes nothing.
       if (json !== stored?.json || sourceName !== stored.source)
-        this.db.insert(chat).values(row).onConflictDoUpdate({ target: chat.id, set: row }).run();
+        prepared(this.db, "session:chat.upsert", (d) => {
+          const placeholders = { id: 1, source: sql.placeholder("source"), state: sql.placeholder("state") };
+          const set = { source: setTo("source"), state: setTo("state") };
+          return d.insert(chat).values(placeholders).onConflictDoUpdate({ target: chat.id, set }).prepare();
+        }).run({ source: row.source, state: row.state });
       for (const action of decision.actions) {
         // Best-effort actions (typing, read receipts, button notices) and the timer (armed from the state)
         // are not worth a row each: they go out right after the commit, and a crash simply skips them.
         if (BEST_EFFORT.has(action.type) || action.type === "setTimer") continue;
-        this.db
-          .insert(chatActions)
-          .values({ action: JSON.stringify(action), createdAt: now })
-          .run();
+        prepared(this.db, "session:chatActions.insert", (d) =>
+          d
+            .insert(chatActions)
+            .values({ action: sql.placeholder("action"), createdAt: sql.placeholder("now") })
+            .prepare(),
+        ).run({ action: JSON.stringify(action), now });
       }
       alsoCommit?.();
     });
@@ -171,7 +180,9 @@ export class ChatHost {
     this.retryAt = undefined;
     for (;;) {
       await this.sendEphemeral();
-      const row = this.db.select().from(chatActions).orderBy(asc(chatActions.id)).limit(1).get();
+      const row = prepared(this.db, "session:chatActions.next", (d) =>
+        d.select().from(chatActions).orderBy(asc(chatActions.id)).limit(1).prepare(),
+      ).get();
       if (!row) return;
       const action = JSON.parse(row.action) as SessionAction;
       let feedback: SessionInput | undefined;
@@ -195,7 +206,13 @@ export class ChatHost {
       }
       // Done, and what it taught the session, in one commit: a crash cannot lose the result (workerd would
       // coalesce these writes anyway; node:sqlite commits each statement unless told otherwise).
-      const done = () => this.db.delete(chatActions).where(eq(chatActions.id, row.id)).run();
+      const done = () =>
+        prepared(this.db, "session:chatActions.delete", (d) =>
+          d
+            .delete(chatActions)
+            .where(eq(chatActions.id, sql.placeholder("id")))
+            .prepare(),
+        ).run({ id: row.id });
       if (feedback) this.step(feedback, done);
       else done();
     }
@@ -217,18 +234,22 @@ export class ChatHost {
    */
   private load(): { state: SessionState; source: string | null } {
     if (this.cached) return this.cached;
-    const row = this.db.select().from(chat).where(eq(chat.id, 1)).get();
+    const row = prepared(this.db, "session:chat.row", (d) =>
+      d.select().from(chat).where(eq(chat.id, 1)).prepare(),
+    ).get();
     if (!row) return { state: initialSessionState(), source: null };
     this.cached = { state: SessionState.parse(JSON.parse(row.state)), source: row.source, json: row.state };
     return this.cached;
   }
 
   private eventJson(deliveryKey: string): string | undefined {
-    return this.db
-      .select({ event: deliveries.event })
-      .from(deliveries)
-      .where(eq(deliveries.key, deliveryKey))
-      .get()?.event;
+    return prepared(this.db, "session:deliveries.event", (d) =>
+      d
+        .select({ event: deliveries.event })
+        .from(deliveries)
+        .where(eq(deliveries.key, sql.placeholder("key")))
+        .prepare(),
+    ).get({ key: deliveryKey })?.event;
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

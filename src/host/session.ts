@@ -14,7 +14,7 @@ import { RunToSession } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
 import { runIdFor } from "./run-id.ts";
 import { ChatHost } from "./session-chat.ts";
-import { openDb } from "./sqlite.ts";
+import { openDb, prepared } from "./sqlite.ts";
 
 export type { RecordInput, RecordResult };
 
@@ -99,13 +99,15 @@ export class Session implements SessionApi {
     const now = Date.now();
     this.alarms.fired();
     let retryAt = await this.chat.wake(now);
-    const pending = this.db
-      .select()
-      .from(outbox)
-      .where(eq(outbox.kind, "index"))
-      .orderBy(asc(outbox.id))
-      .limit(FLUSH_BATCH)
-      .all();
+    const pending = prepared(this.db, "session:outbox.pendingIndex", (d) =>
+      d
+        .select()
+        .from(outbox)
+        .where(eq(outbox.kind, "index"))
+        .orderBy(asc(outbox.id))
+        .limit(FLUSH_BATCH)
+        .prepare(),
+    ).all();
     if (pending.length > 0) {
       try {
         await indexDeliveries(
@@ -115,10 +117,12 @@ export class Session implements SessionApi {
         // Pending rows are the oldest index ids in order, so one range delete removes exactly them (and stays
         // under SQLite's bound-parameter limit, which an IN list of a full batch would not).
         const last = pending.at(-1)?.id ?? 0;
-        this.db
-          .delete(outbox)
-          .where(and(eq(outbox.kind, "index"), lte(outbox.id, last)))
-          .run();
+        prepared(this.db, "session:outbox.flushedIndex", (d) =>
+          d
+            .delete(outbox)
+            .where(and(eq(outbox.kind, "index"), lte(outbox.id, sql.placeholder("last"))))
+            .prepare(),
+        ).run({ last });
       } catch (err) {
         const attempts = (pending[0]?.attempts ?? 0) + 1;
         this.db
@@ -131,24 +135,28 @@ export class Session implements SessionApi {
         console.warn(`session index flush failed (attempt ${attempts}): ${(err as Error).message}`);
       }
     }
-    this.db.delete(deliveries).where(lte(deliveries.expiresAt, now)).run();
+    prepared(this.db, "session:deliveries.expired", (d) =>
+      d
+        .delete(deliveries)
+        .where(lte(deliveries.expiresAt, sql.placeholder("now")))
+        .prepare(),
+    ).run({ now });
     await this.rearm(retryAt);
   }
 
   /** One alarm serves all: the next index flush, chat retry or collect window, else the next expiry. */
   private async rearm(retryAt?: number): Promise<void> {
     const now = Date.now();
-    const moreIndex = this.db
-      .select({ id: outbox.id })
-      .from(outbox)
-      .where(eq(outbox.kind, "index"))
-      .limit(1)
-      .get();
+    const moreIndex = prepared(this.db, "session:outbox.anyIndex", (d) =>
+      d.select({ id: outbox.id }).from(outbox).where(eq(outbox.kind, "index")).limit(1).prepare(),
+    ).get();
     const nextExpiry =
-      this.db
-        .select({ at: min(deliveries.expiresAt) })
-        .from(deliveries)
-        .get()?.at ?? undefined;
+      prepared(this.db, "session:deliveries.nextExpiry", (d) =>
+        d
+          .select({ at: min(deliveries.expiresAt) })
+          .from(deliveries)
+          .prepare(),
+      ).get()?.at ?? undefined;
     const wake = [
       retryAt,
       moreIndex ? now + FLUSH_DELAY_MS : undefined,

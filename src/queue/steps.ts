@@ -1,3 +1,4 @@
+import { nextTask } from "../core/next-task.ts";
 import { StepMessage, type StepReport } from "../engine/messages.ts";
 import type { QueueBatch, QueueMessage } from "../host/ports.ts";
 import type { Resources, RunApi } from "../host/resources.ts";
@@ -64,6 +65,9 @@ export async function handleStepMessage(msg: QueueMessage, res: Resources): Prom
     } finally {
       stopWatching();
     }
+    // Reporting an aborted attempt waits for a later task: other attempts cancelled at the same moment
+    // abort first (on Node they share this event loop).
+    if (controller.signal.aborted) await nextTask();
     await run.stepFinished(m.stepId, m.attemptId, report);
     msg.ack();
   } catch (err) {
