@@ -33,12 +33,25 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
     const attempts = Math.max(...batch.messages.map((m) => m.attempts));
     const delaySeconds = Math.min(2 ** attempts, 300);
     console.warn(
-      `history: writing ${events.length} events failed (try ${attempts}, again in ${delaySeconds} s): ${(err as Error).message}`,
+      `history: writing ${events.length} events failed (try ${attempts}, again in ${delaySeconds} s): ${reasonOf(err)}`,
     );
     batch.retryAll({ delaySeconds });
   } finally {
     await store.close().catch(() => {});
   }
+}
+
+/**
+ * Why a statement failed, in one short line. drizzle wraps the driver's error in "Failed query: <statement>
+ * params: <parameters>", and the parameters are the whole batch (100 KB and more, with payload previews):
+ * the driver's own message is what the log needs, not the batch.
+ */
+export function reasonOf(err: unknown): string {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  const inner = cause instanceof Error ? cause : err;
+  const message = (inner instanceof Error ? inner.message : String(inner)).replace(/\s+/g, " ").trim();
+  if (message === "") return "unknown error";
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
 function parseEvents(batch: QueueBatch): EventEnvelope[] {
@@ -67,6 +80,6 @@ async function purgeNowAndThen(store: HistoryStore, retentionMs: number): Promis
       console.log(`history: purged ${gone.runs} runs and ${gone.deliveries} deliveries past retention`);
     }
   } catch (err) {
-    console.warn(`history: purge failed: ${(err as Error).message}`);
+    console.warn(`history: purge failed: ${reasonOf(err)}`);
   }
 }
