@@ -44,12 +44,20 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
 /**
  * Why a statement failed, in one short line. drizzle wraps the driver's error in "Failed query: <statement>
  * params: <parameters>", and the parameters are the whole batch (100 KB and more, with payload previews):
- * the driver's own message is what the log needs, not the batch.
+ * the log needs the driver's own reason (its `cause`, an Error or, for a WebSocket that never opened, an
+ * ErrorEvent), not the batch.
  */
 export function reasonOf(err: unknown): string {
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  const inner = cause instanceof Error ? cause : err;
-  const message = (inner instanceof Error ? inner.message : String(inner)).replace(/\s+/g, " ").trim();
+  const messageOf = (x: unknown): string | undefined => {
+    const m = (x as { message?: unknown } | null)?.message;
+    return typeof m === "string" && m.trim() !== "" ? m : undefined;
+  };
+  const e = err as { cause?: unknown; query?: unknown } | null;
+  const wrapped = typeof e?.query === "string";
+  const raw =
+    messageOf(e?.cause) ??
+    (wrapped ? `query failed (${String(e?.cause ?? "no reason given")})` : (messageOf(err) ?? String(err)));
+  const message = raw.replace(/\s+/g, " ").trim();
   if (message === "") return "unknown error";
   return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }

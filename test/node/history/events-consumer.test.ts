@@ -86,5 +86,13 @@ describe("EVENTS consumer with Postgres history", () => {
     expect(reasonOf(new Error("a\n  b"))).toBe("a b");
     expect(reasonOf(new Error("y".repeat(1_000)))).toHaveLength(301);
     expect(reasonOf("plain")).toBe("plain");
+    // The Neon driver's reason when the WebSocket never opens is an ErrorEvent, not an Error.
+    const event = { type: "error", message: "Received network error or non-101 status code." };
+    expect(reasonOf(new DrizzleQueryError("select 1", ["x".repeat(10_000)], event as never))).toBe(
+      "Received network error or non-101 status code.",
+    );
+    expect(reasonOf(new DrizzleQueryError("select 1", [], {} as never))).toBe(
+      "query failed ([object Object])",
+    );
   });
 });
