@@ -10,7 +10,8 @@ let lastPurgeAt = 0;
 /**
  * EVENTS consumer. A message holds one flush's events (`EventBatch`) or, from older senders, one event.
  * - With Postgres history: the whole batch is one idempotent statement (keyed by event id); a failure retries
- *   the batch with backoff, and after the queue's last retry it goes to the events dead-letter queue.
+ *   the batch with backoff (2, 4, 8 … 300 s). There is no EVENTS dead-letter queue yet: after the queue's last
+ *   retry (max_retries = 10, about 18.5 min of backoff) the queue drops the message and its events are lost.
  * - Without: `run.state` events feed the Durable Object run index (idempotent too).
  */
 export async function handleEventBatch(batch: QueueBatch, res: Resources): Promise<void> {
