@@ -8,6 +8,9 @@
  * Afterwards, per run: the run row exists, its status is the trace's (GET /runs/:id), its events are exactly
  * the ones the trace implies (no fewer, no more, no semantic duplicate), and one delivery row per delivery.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
 import { Pool } from "undici";
 import { type PgWsProxy, startPgWsProxy } from "../src/cli/pg-ws-proxy.ts";
 import { signers } from "../src/core/sign/index.ts";
@@ -24,12 +27,14 @@ export interface PgOutageOptions {
   outageS: number;
   /** How long to wait for history to settle after the burst, at most. */
   settleTimeoutS: number;
+  /** Where wrangler's output (timed from the burst start) and the raw numbers go. */
+  outDir: string;
   log: (m: string) => void;
 }
 
 export interface PgOutageResult {
   date: string;
-  options: Omit<PgOutageOptions, "root" | "log">;
+  options: Omit<PgOutageOptions, "root" | "log" | "outDir">;
   sent: number;
   accepted: number;
   /** Non-202 answers or transport errors. */
@@ -64,6 +69,9 @@ export interface PgOutageResult {
     eventsInRetriedBatches: number;
     maxTry: number;
     maxDelayS: number;
+    /** When the first and the last failed write were logged, in seconds from the start of the burst. */
+    firstFailureS: number | null;
+    lastFailureS: number | null;
     /** Messages the local queue dropped after its last retry, or moved to a dead-letter queue. */
     dropped: number;
     deadLettered: number;
@@ -209,14 +217,8 @@ interface Snapshot {
   samples: string[];
 }
 
-/** Compares Postgres with the traces of `runIds` (traces of finished runs are cached in `traces`). */
-async function check(
-  pool: Pool,
-  dbUrl: string,
-  runIds: string[],
-  deliveryKeys: string[],
-  traces: Map<string, Trace>,
-): Promise<Snapshot> {
+/** Fetches the trace of every run not yet known to be finished; keeps the finished ones in `traces`. */
+async function fetchFinishedTraces(pool: Pool, runIds: string[], traces: Map<string, Trace>): Promise<void> {
   const pending = runIds.filter((id) => !traces.has(id));
   for (let i = 0; i < pending.length; i += 32) {
     await Promise.all(
@@ -226,6 +228,15 @@ async function check(
       }),
     );
   }
+}
+
+/** Compares Postgres with the traces of `runIds` (a run without a finished trace yet is not judged). */
+async function check(
+  dbUrl: string,
+  runIds: string[],
+  deliveryKeys: string[],
+  traces: Map<string, Trace>,
+): Promise<Snapshot> {
   return withClient(dbUrl, async (c) => {
     const runRows = await c.query<{ run_id: string; status: string }>(
       "select run_id, status from runs where run_id = any($1)",
@@ -305,26 +316,74 @@ async function check(
   });
 }
 
-function retriesIn(output: string): PgOutageResult["retries"] {
-  const r = {
+function retriesIn(lines: { at: number; text: string }[], t0: number): PgOutageResult["retries"] {
+  const r: PgOutageResult["retries"] = {
     batchesRetried: 0,
     eventsInRetriedBatches: 0,
     maxTry: 0,
     maxDelayS: 0,
+    firstFailureS: null,
+    lastFailureS: null,
     dropped: 0,
     deadLettered: 0,
   };
-  for (const m of output.matchAll(/history: writing (\d+) events failed \(try (\d+), again in (\d+) s\)/g)) {
-    r.batchesRetried++;
-    r.eventsInRetriedBatches += Number(m[1]);
-    r.maxTry = Math.max(r.maxTry, Number(m[2]));
-    r.maxDelayS = Math.max(r.maxDelayS, Number(m[3]));
+  const failed = /history: writing (\d+) events failed \(try (\d+), again in (\d+) s\)/;
+  for (const { at, text } of lines) {
+    const m = failed.exec(text);
+    if (m) {
+      r.batchesRetried++;
+      r.eventsInRetriedBatches += Number(m[1]);
+      r.maxTry = Math.max(r.maxTry, Number(m[2]));
+      r.maxDelayS = Math.max(r.maxDelayS, Number(m[3]));
+      const s = (at - t0) / 1000;
+      r.firstFailureS ??= s;
+      r.lastFailureS = s;
+    }
+    if (/Dropped message "[^"]*" on queue "hookline-events"/.test(text)) r.dropped++;
+    if (/Moving message "[^"]*" on queue "hookline-events" to dead letter/.test(text)) r.deadLettered++;
   }
-  r.dropped = [...output.matchAll(/Dropped message "[^"]*" on queue "hookline-events"/g)].length;
-  r.deadLettered = [
-    ...output.matchAll(/Moving message "[^"]*" on queue "hookline-events" to dead letter/g),
-  ].length;
   return r;
+}
+
+interface Counts {
+  at: number;
+  runs: number;
+  terminal: number;
+  events: number;
+  deliveries: number;
+}
+
+/** Polls Postgres once a second for totals over this burst's runs and deliveries, until stopped. */
+function pollCounts(dbUrl: string, runIds: string[], deliveryKeys: string[]) {
+  const series: Counts[] = [];
+  let stopped = false;
+  const done = (async () => {
+    const client = new pg.Client({ connectionString: dbUrl });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      while (!stopped) {
+        const { rows } = await client.query<Omit<Counts, "at">>(
+          `select (select count(*)::int from runs where run_id = any($1)) as runs,
+             (select count(*)::int from runs where run_id = any($1) and status = any($3)) as terminal,
+             (select count(*)::int from events where run_id = any($1)) as events,
+             (select count(*)::int from deliveries where key = any($2)) as deliveries`,
+          [runIds, deliveryKeys, [...TERMINAL]],
+        );
+        if (rows[0]) series.push({ at: performance.now(), ...rows[0] });
+        await sleep(1000);
+      }
+    } finally {
+      await client.end().catch(() => {});
+    }
+  })();
+  return {
+    series,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
 }
 
 function settled(s: Snapshot, n: number): boolean {
@@ -368,28 +427,38 @@ export async function pgOutage(o: PgOutageOptions): Promise<PgOutageResult> {
     const deliveryKeys = Array.from({ length: o.runs }, (_, i) => `faults:${tag}-${i}`);
     const traces = new Map<string, Trace>();
     const deadline = Math.max(burstEnd, recoveredAt) + o.settleTimeoutS * 1000;
-    let snap = await check(b.pool, dbUrl, b.runIds, deliveryKeys, traces);
-    let settledAt: number | null = null;
+    const poller = pollCounts(dbUrl, b.runIds, deliveryKeys);
+    let snap: Snapshot | undefined;
     let lastLog = 0;
-    while (performance.now() < deadline) {
-      if (settled(snap, b.runIds.length)) {
-        settledAt = performance.now();
-        break;
+    try {
+      while (performance.now() < deadline) {
+        if (traces.size < b.runIds.length) await fetchFinishedTraces(b.pool, b.runIds, traces);
+        snap = await check(dbUrl, b.runIds, deliveryKeys, traces);
+        if (settled(snap, b.runIds.length)) break;
+        if (performance.now() - lastLog > 10_000) {
+          lastLog = performance.now();
+          o.log(
+            `waiting: ${snap.runsTerminalInTrace}/${b.runIds.length} runs finished, ${snap.runsInPostgres} in Postgres, events ${snap.eventsFound}/${snap.eventsExpected}, deliveries ${snap.deliveriesInPostgres}`,
+          );
+        }
+        await sleep(1000);
       }
-      if (performance.now() - lastLog > 10_000) {
-        lastLog = performance.now();
-        o.log(
-          `waiting: ${snap.runsTerminalInTrace}/${b.runIds.length} runs finished, ${snap.runsInPostgres} in Postgres, events ${snap.eventsFound}/${snap.eventsExpected}, deliveries ${snap.deliveriesInPostgres}`,
-        );
-      }
-      await sleep(2000);
-      snap = await check(b.pool, dbUrl, b.runIds, deliveryKeys, traces);
+      // A quiet period, then the final look: a late redelivery would show up as a duplicate here.
+      await sleep(5000);
+      snap = await check(dbUrl, b.runIds, deliveryKeys, traces);
+    } finally {
+      await poller.stop();
+      await b.pool.close();
     }
-    // A quiet period, then the final look: a late redelivery would show up as a duplicate here.
-    await sleep(5000);
-    snap = await check(b.pool, dbUrl, b.runIds, deliveryKeys, traces);
-    await b.pool.close();
-    const retries = retriesIn(stack.output());
+    const n = b.runIds.length;
+    const done = settled(snap, n);
+    // Settled: the first once-a-second sample whose totals are the final, correct ones.
+    const settledAt = done
+      ? (poller.series.find(
+          (c) => c.runs === n && c.terminal === n && c.events === snap.eventsExpected && c.deliveries === n,
+        )?.at ?? performance.now())
+      : null;
+    const retries = retriesIn(stack.lines(), b.t0);
     const result: PgOutageResult = {
       date,
       options: {
@@ -427,6 +496,11 @@ export async function pgOutage(o: PgOutageOptions): Promise<PgOutageResult> {
       result.deliveriesWrong === 0 &&
       retries.dropped === 0 &&
       retries.deadLettered === 0;
+    mkdirSync(o.outDir, { recursive: true });
+    const timed = stack.lines().map((l) => `${((l.at - b.t0) / 1000).toFixed(3).padStart(8)}  ${l.text}`);
+    writeFileSync(join(o.outDir, "pg-outage.log"), `${timed.join("\n")}\n`);
+    const series = poller.series.map((c) => ({ ...c, at: Number(((c.at - b.t0) / 1000).toFixed(2)) }));
+    writeFileSync(join(o.outDir, "pg-outage.json"), `${JSON.stringify({ result, series }, null, 1)}\n`);
     if (!result.pass) o.log(`wrangler output (tail):\n${stack.output().slice(-4000)}`);
     return result;
   } finally {

@@ -49,6 +49,12 @@ function summary(r: PgOutageResult): string[][] {
     ["EVENTS batches retried", n(r.retries.batchesRetried)],
     ["events in retried batches", n(r.retries.eventsInRetriedBatches)],
     ["highest try / longest backoff", `${r.retries.maxTry} / ${r.retries.maxDelayS} s`],
+    [
+      "failed writes logged from / to",
+      r.retries.firstFailureS === null
+        ? "none"
+        : `${r.retries.firstFailureS.toFixed(1)} s / ${(r.retries.lastFailureS ?? 0).toFixed(1)} s into the burst`,
+    ],
     ["messages dropped / dead-lettered", `${r.retries.dropped} / ${r.retries.deadLettered}`],
     ["settled after Postgres came back", s(r.settleAfterRecoveryS)],
     ["settled after the last delivery", s(r.settleAfterBurstS)],
@@ -64,6 +70,7 @@ async function main(): Promise<number> {
     outageAtS: Math.max(0, Number(args["outage-at"])),
     outageS: Math.max(0, Number(args.outage)),
     settleTimeoutS: Math.max(10, Number(args.settle)),
+    outDir: join(ROOT, "faults-results"),
     log,
   });
   const rows = summary(result);

@@ -26,8 +26,8 @@ _${r.date} · ${code}_
 **Machine.** ${m.cpus} cores (${m.cpuModel}), ${m.memGb} GB, shared with other work; load average at the end
 ${m.loadavg.join(" / ")}.
 
-**This run.** ${r.sent} deliveries at ${o.rate}/s (${r.burstS.toFixed(1)} s); the proxy was down from
-${r.outage.startS.toFixed(1)} s to ${r.outage.endS.toFixed(1)} s into the burst.
+**This run.** ${r.sent} deliveries, ${o.rate}/s asked, ${(r.sent / r.burstS).toFixed(1)}/s held (${r.burstS.toFixed(1)} s); the
+proxy was down from ${r.outage.startS.toFixed(1)} s to ${r.outage.endS.toFixed(1)} s into the burst.
 
 ${markdownTable([["", "value"], ...d.rows])}
 ${r.samples.length ? `\nFirst findings:\n\n${r.samples.map((s) => `- \`${s}\``).join("\n")}\n` : ""}`;

@@ -16,6 +16,8 @@ export interface Stack {
   pid: number;
   /** Everything wrangler and workerd printed so far (stdout and stderr interleaved). */
   output(): string;
+  /** The lines printed so far, each with when it arrived (`performance.now()` of this process). */
+  lines(): { at: number; text: string }[];
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,19 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const tmp = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "hookline-faults-"));
   let child: ChildProcess | undefined;
   let out = "";
+  const lines: { at: number; text: string }[] = [];
+  /** One reader per stream, so a line split across chunks is joined with its own stream's rest. */
+  const reader = () => {
+    let partial = "";
+    return (d: Buffer) => {
+      const text = d.toString();
+      out += text;
+      const at = performance.now();
+      const parts = (partial + text).split("\n");
+      partial = parts.pop() ?? "";
+      for (const line of parts) lines.push({ at, text: line });
+    };
+  };
   const stop = async () => {
     if (child?.pid && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child?.once("exit", r));
@@ -112,12 +127,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         },
       },
     );
-    child.stdout?.on("data", (d) => {
-      out += d;
-    });
-    child.stderr?.on("data", (d) => {
-      out += d;
-    });
+    child.stdout?.on("data", reader());
+    child.stderr?.on("data", reader());
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + (o.bootTimeoutMs ?? 120_000);
     for (;;) {
@@ -133,7 +144,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         throw new Error(`wrangler dev not up after ${o.bootTimeoutMs ?? 120_000} ms:\n${out.slice(-3000)}`);
       await sleep(250);
     }
-    return { url, pid: child.pid as number, output: () => out, stop };
+    return { url, pid: child.pid as number, output: () => out, lines: () => lines, stop };
   } catch (err) {
     await stop();
     throw err;
