@@ -10,7 +10,9 @@ let lastPurgeAt = 0;
 /**
  * EVENTS consumer. A message holds one flush's events (`EventBatch`) or, from older senders, one event.
  * - With Postgres history: the whole batch is one idempotent statement (keyed by event id); a failure retries
- *   the batch with backoff, and after the queue's last retry it goes to the events dead-letter queue.
+ *   the batch with backoff (2, 4, 8 … 300 s). After the queue's last retry (max_retries = 10, about 18.5 min
+ *   of backoff) the batch goes to the EVENTS dead-letter queue, is parked in the OpsObject and waits for
+ *   `hookline events replay`: nothing is dropped.
  * - Without: `run.state` events feed the Durable Object run index (idempotent too).
  */
 export async function handleEventBatch(batch: QueueBatch, res: Resources): Promise<void> {
@@ -33,7 +35,7 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
     const attempts = Math.max(...batch.messages.map((m) => m.attempts));
     const delaySeconds = Math.min(2 ** attempts, 300);
     console.warn(
-      `history: writing ${events.length} events failed (try ${attempts}, again in ${delaySeconds} s): ${(err as Error).message}`,
+      `history: writing ${events.length} events failed (try ${attempts}, again in ${delaySeconds} s): ${reasonOf(err)}`,
     );
     batch.retryAll({ delaySeconds });
   } finally {
@@ -54,6 +56,27 @@ export async function handleDeadEventBatch(batch: QueueBatch, res: Resources): P
     );
   }
   batch.ackAll();
+}
+
+/**
+ * Why a statement failed, in one short line. drizzle wraps the driver's error in "Failed query: <statement>
+ * params: <parameters>", and the parameters are the whole batch (100 KB and more, with payload previews):
+ * the log needs the driver's own reason (its `cause`, an Error or, for a WebSocket that never opened, an
+ * ErrorEvent), not the batch.
+ */
+export function reasonOf(err: unknown): string {
+  const messageOf = (x: unknown): string | undefined => {
+    const m = (x as { message?: unknown } | null)?.message;
+    return typeof m === "string" && m.trim() !== "" ? m : undefined;
+  };
+  const e = err as { cause?: unknown; query?: unknown } | null;
+  const wrapped = typeof e?.query === "string";
+  const raw =
+    messageOf(e?.cause) ??
+    (wrapped ? `query failed (${String(e?.cause ?? "no reason given")})` : (messageOf(err) ?? String(err)));
+  const message = raw.replace(/\s+/g, " ").trim();
+  if (message === "") return "unknown error";
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
 function parseEvents(batch: QueueBatch): EventEnvelope[] {
@@ -82,6 +105,6 @@ async function purgeNowAndThen(store: HistoryStore, retentionMs: number): Promis
       console.log(`history: purged ${gone.runs} runs and ${gone.deliveries} deliveries past retention`);
     }
   } catch (err) {
-    console.warn(`history: purge failed: ${(err as Error).message}`);
+    console.warn(`history: purge failed: ${reasonOf(err)}`);
   }
 }

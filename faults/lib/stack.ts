@@ -1,0 +1,152 @@
+/**
+ * Hookline as users run it locally: `wrangler dev` (workerd, local queues and Durable Objects) in a scratch
+ * copy of the repo with a config overlay and a `.dev.vars` of its own, so nothing is written to the repo.
+ * The process group it runs in is started here and stopped here, by its id.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { prepareCopy } from "../../bench/lib/scratch.ts";
+import { OFFLINE_ENV } from "../../src/cli/start.ts";
+
+export interface Stack {
+  url: string;
+  pid: number;
+  /** Everything wrangler and workerd printed so far (stdout and stderr interleaved). */
+  output(): string;
+  /** The lines printed so far, each with when it arrived (`performance.now()` of this process). */
+  lines(): { at: number; text: string }[];
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  root: string;
+  /** HOOKLINE_ENV, and the name of the overlay written to config/<envName>.yaml in the copy. */
+  envName: string;
+  overlay: unknown;
+  /** Written to the copy's `.dev.vars` (secrets and local URLs). */
+  vars: Record<string, string>;
+  bootTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `wrangler dev` on 127.0.0.1 in a scratch copy and waits for /health. */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const tmp = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "hookline-faults-"));
+  let child: ChildProcess | undefined;
+  let out = "";
+  const lines: { at: number; text: string }[] = [];
+  /** One reader per stream, so a line split across chunks is joined with its own stream's rest. */
+  const reader = () => {
+    let partial = "";
+    return (d: Buffer) => {
+      const text = d.toString();
+      out += text;
+      const at = performance.now();
+      const parts = (partial + text).split("\n");
+      partial = parts.pop() ?? "";
+      for (const line of parts) lines.push({ at, text: line });
+    };
+  };
+  const stop = async () => {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child?.once("exit", r));
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // gone
+      }
+      await Promise.race([exited, sleep(3000)]);
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    const copy = prepareCopy({
+      root: o.root,
+      tmp,
+      envName: o.envName,
+      overlay: o.overlay,
+      by: "npm run faults",
+      extra: [],
+    });
+    writeFileSync(
+      join(copy, ".dev.vars"),
+      Object.entries(o.vars)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(""),
+    );
+    const port = await freePort();
+    const inspector = await freePort();
+    const wrangler = join(copy, "node_modules", "wrangler", "bin", "wrangler.js");
+    child = spawn(
+      process.execPath,
+      [
+        wrangler,
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspector),
+        "--show-interactive-dev-session=false",
+        "--var",
+        `HOOKLINE_ENV:${o.envName}`,
+      ],
+      {
+        cwd: copy,
+        detached: true, // its own process group: stopped with it, and only it, at the end
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          ...process.env,
+          ...OFFLINE_ENV,
+          NO_COLOR: "1",
+          FORCE_COLOR: "0",
+          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+        },
+      },
+    );
+    child.stdout?.on("data", reader());
+    child.stderr?.on("data", reader());
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + (o.bootTimeoutMs ?? 120_000);
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`wrangler dev exited ${child.exitCode}:\n${out.slice(-3000)}`);
+      try {
+        const res = await fetch(`${url}/health`);
+        if (res.ok) break;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline)
+        throw new Error(`wrangler dev not up after ${o.bootTimeoutMs ?? 120_000} ms:\n${out.slice(-3000)}`);
+      await sleep(250);
+    }
+    return { url, pid: child.pid as number, output: () => out, lines: () => lines, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
