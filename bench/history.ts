@@ -1,18 +1,21 @@
 /**
  * `npm run bench:history`: run history in Postgres, each measure beside a baseline measured in the same run.
  *
- *   npm run bench:history        # ~2.5 min: seed 100,000 runs, GET /runs × 9 filters, writes 3 rounds, e2e
- *   npx node bench/history.ts --list-rounds 1 --write-rounds 1 --no-e2e --no-write    # a quick look
+ *   npm run bench:history        # ~3 min: seed 100,000 runs, GET /runs × 11 filters on Node and workerd,
+ *                                # writes 3 rounds × 3 targets, e2e in workerd
+ *   npx node bench/history.ts --list-rounds 1 --write-rounds 1 --no-workerd --no-write    # a quick look
  *
  * Needs the local Postgres (127.0.0.1:5432, found or started like the tests do: test/servers/postgres.ts).
  * Creates the database `hookline_bench` (dropped first if a previous run left it), migrates it with
  * `hookline db migrate`'s code, and drops it at the end (`--keep` leaves it for EXPLAIN by hand).
  *
  * 1. GET /runs (bench/history/list.ts) over 100,000 seeded runs (bench/history/seed.ts): the Node adapter with
- *    DATABASE_URL vs a bare Hono GET /runs, each in its own process (bench/node/server.ts); p95 ≤ 50 ms.
+ *    DATABASE_URL vs a bare Hono GET /runs, each in its own process (bench/node/server.ts); p95 ≤ 50 ms. Then
+ *    the same on workerd (bench/history/workerd.ts: Neon driver through the proxy) vs bare Hono on workerd.
  * 2. EVENTS → Postgres (bench/history/write.ts): `historyStore.write(batch)` over the Neon driver through the
  *    WebSocket proxy (its own process) vs a single-row INSERT … ON CONFLICT loop over the same pool; ≥ 0.5×.
- * 3. End to end in workerd (bench/history/e2e.ts, optional: `--no-e2e`): webhooks → runs → EVENTS → Postgres.
+ * 3. End to end in workerd (bench/history/e2e.ts): webhooks → runs → EVENTS consumer → Postgres.
+ * `--no-workerd` skips the workerd rows (1 on workerd, and 3).
  * Prints tables, writes bench-results/history.json and the "History (Postgres)" section of docs/benchmarks.md.
  * Exits 1 only if the run is invalid (a failed request or check); a MISS is reported, not an error.
  */
@@ -23,12 +26,14 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { findOrStartPostgres } from "../test/servers/postgres.ts";
 import { type E2eResult, measureE2e } from "./history/e2e.ts";
-import { listCases, measureLists } from "./history/list.ts";
+import { type ListResult, listCases, measureLists } from "./history/list.ts";
 import { consoleSummary, docSection, type HistoryRaw } from "./history/report.ts";
 import { createBenchDatabase, dropBenchDatabase, seedRuns } from "./history/seed.ts";
-import { measureWrites, type ProxyChild, startProxyChild } from "./history/write.ts";
+import { startWorkerd, type Workerd } from "./history/workerd.ts";
+import { measureConnect, measureWrites, type ProxyChild, startProxyChild } from "./history/write.ts";
 import { formatDoc, writeDocSection } from "./lib/report.ts";
 import { describeSource } from "./lib/scratch.ts";
+import { pct } from "./lib/stats.ts";
 import { type Child, startChild } from "./node/child.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -37,13 +42,14 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "100000" },
     "list-rounds": { type: "string", default: "2" },
     "list-warmup": { type: "string", default: "10" },
-    "list-requests": { type: "string", default: "100" },
+    "list-requests": { type: "string", default: "60" },
     "write-rounds": { type: "string", default: "3" },
-    "write-duration": { type: "string", default: "3000" },
+    "write-duration": { type: "string", default: "2500" },
     "batch-size": { type: "string", default: "100" },
-    "e2e-deliveries": { type: "string", default: "200" },
+    "workerd-requests": { type: "string", default: "50" },
+    "e2e-deliveries": { type: "string", default: "120" },
     "e2e-in-flight": { type: "string", default: "8" },
-    "no-e2e": { type: "boolean", default: false },
+    "no-workerd": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     "no-write": { type: "boolean", default: false },
   },
@@ -81,6 +87,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const tmp = mkdtempSync(join(TMP_BASE, "hookline-bench-history-"));
   const children: (Child | ProxyChild)[] = [];
+  let workerd: Workerd | undefined;
   let created = false;
   try {
     const source = describeSource(ROOT);
@@ -122,9 +129,28 @@ async function main(): Promise<number> {
     await hookline.stop();
     await bare.stop();
 
-    // 2. Writes over the Neon driver through the proxy.
+    // The proxy serves workerd and part 2; its own process, so its event loop is nobody else's.
     const proxy = await startProxyChild();
     children.push(proxy);
+
+    // 1 on workerd: before any write, so over the same 100,000 runs.
+    let listWorkerd: ListResult[] | null = null;
+    let connect: HistoryRaw["connect"] = null;
+    if (!args["no-workerd"]) {
+      workerd = await startWorkerd({ root: ROOT, tmp, dbUrl, proxyUrl: proxy.url, log });
+      const wOpts = { ...listOpts, rounds: 1, requests: Math.max(1, Number(args["workerd-requests"])) };
+      log(
+        `part 1 on workerd: GET /runs, 1 round × (${wOpts.warmup} + ${wOpts.requests}) per target and filter`,
+      );
+      listWorkerd = await measureLists(workerd.urls, undefined, listCases(SEED_NOW), wOpts, log);
+      const c = await measureConnect(dbUrl, proxy.url, 50);
+      connect = { n: c.length, p50: pct(c, 0.5), p95: pct(c, 0.95) };
+      log(
+        `a new Neon pool + select 1 through the proxy: p50 ${connect.p50.toFixed(1)} / p95 ${connect.p95.toFixed(1)} ms`,
+      );
+    }
+
+    // 2. Writes over the Neon driver through the proxy.
     const writeOpts = {
       rounds: Math.max(1, Number(args["write-rounds"])),
       durationMs: Number(args["write-duration"]),
@@ -136,14 +162,12 @@ async function main(): Promise<number> {
     );
     const write = await measureWrites(dbUrl, proxy.url, writeOpts, log);
 
-    // 3. Optional: the consumer in workerd.
+    // 3. The consumer in workerd, end to end.
     let e2e: E2eResult | null = null;
-    if (!args["no-e2e"]) {
+    if (workerd) {
       e2e = await measureE2e({
-        root: ROOT,
-        tmp,
+        url: workerd.urls.hookline,
         dbUrl,
-        proxyUrl: proxy.url,
         deliveries: Number(args["e2e-deliveries"]),
         inFlight: Number(args["e2e-in-flight"]),
         singleRowRps: write.targets[1]?.rowsPerSec ?? Number.NaN,
@@ -154,6 +178,8 @@ async function main(): Promise<number> {
         `e2e: ${e2e.runsLanded}/${e2e.deliveries} runs landed, ${e2e.rowsLanded} rows in ${Math.round(e2e.ms)} ms (${Math.round(e2e.rowsPerSec)} rows/s)`,
       );
     }
+    await workerd?.dispose();
+    workerd = undefined;
     await proxy.stop();
 
     const raw: HistoryRaw = {
@@ -175,11 +201,14 @@ async function main(): Promise<number> {
         listRounds: listOpts.rounds,
         listWarmup: listOpts.warmup,
         listRequests: listOpts.requests,
+        workerdRequests: Number(args["workerd-requests"]),
       },
       seed,
       write,
       e2e,
       list,
+      listWorkerd,
+      connect,
     };
     const valid = write.redeliveryEventsWritten === 0 && (e2e === null || e2e.runsLanded === e2e.deliveries);
     console.log(`\n${consoleSummary(raw)}\n`);
@@ -195,6 +224,7 @@ async function main(): Promise<number> {
     }
     return valid ? 0 : 1;
   } finally {
+    await workerd?.dispose().catch(() => undefined);
     for (const c of children) await c.stop().catch(() => undefined);
     if (created && !args.keep) await dropBenchDatabase(found.url).catch((e) => log(`drop failed: ${e}`));
     rmSync(tmp, { recursive: true, force: true });

@@ -1,25 +1,19 @@
 /**
- * Optional part of `npm run bench:history`: the real EVENTS consumer path in workerd. Hookline is bundled from a
- * temporary copy of the repo with one overlay (config/bench-history.yaml: a GitHub-signed generic source whose
- * workflow is a transform, two `echo` llm steps and a transform, all inline, nothing leaves the machine) and run
- * in workerd through Miniflare with DATABASE_URL (the bench database) and DATABASE_WS_PROXY (the proxy process).
- * `deliveries` signed webhooks go in, `inFlight` at a time; the bench polls Postgres until every run is
- * `completed` there, and counts the rows the consumer wrote in all four tables.
+ * Optional part of `npm run bench:history`: the real EVENTS consumer path in workerd (bench/history/workerd.ts:
+ * Hookline with DATABASE_URL and DATABASE_WS_PROXY). `deliveries` signed webhooks go in, `inFlight` at a time;
+ * the bench polls Postgres until every run is `completed` there, and counts the rows that landed in all four
+ * tables.
  *
  * This measures the whole pipeline (ingress, session, engine, outbox, queue, consumer), so its rows/s is bounded
  * by the engine on this 2-core machine as much as by the write; it is context, not the acceptance measure.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import pg from "pg";
 import { Pool } from "undici";
 import { signers } from "../../src/core/sign/index.ts";
 import { TEST_BINDINGS } from "../../test/fixtures/secrets.ts";
-import { dryRunBuild } from "../lib/build.ts";
-import { readWranglerConfig, startRuntime, workerOptions } from "../lib/runtime.ts";
-import { prepareCopy } from "../lib/scratch.ts";
 import { WORDS } from "./events.ts";
+import { SOURCE, WORKFLOW } from "./workerd.ts";
 
 export interface E2eResult {
   describe: string;
@@ -32,40 +26,13 @@ export interface E2eResult {
   rowsPerSec: number;
   /** rowsPerSec ÷ the single-row loop's rows/s from part 1 (context only). */
   vsSingleRow: number;
-  buildMs: number;
 }
-
-const ENV_NAME = "bench-history";
-const SOURCE = "bench-history";
-const WORKFLOW = "bench-history-flow";
-const OVERLAY = {
-  sources: {
-    [SOURCE]: {
-      channel: "generic",
-      scheme: "github",
-      secretEnv: "GITHUB_WEBHOOK_SECRET",
-      workflow: WORKFLOW,
-    },
-  },
-  workflows: {
-    [WORKFLOW]: {
-      steps: [
-        { id: "shape", kind: "transform", set: { title: "input.title" } },
-        { id: "classify", kind: "llm", model: "echo", prompt: "classify: {{ input.title }}" },
-        { id: "draft", kind: "llm", model: "echo", prompt: "draft: {{ input.body }}" },
-        { id: "done", kind: "transform", set: { ok: "true" } },
-      ],
-    },
-  },
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function measureE2e(opts: {
-  root: string;
-  tmp: string;
+  url: URL;
   dbUrl: string;
-  proxyUrl: string;
   deliveries: number;
   inFlight: number;
   singleRowRps: number;
@@ -73,30 +40,7 @@ export async function measureE2e(opts: {
   log: (m: string) => void;
 }): Promise<E2eResult> {
   const { log } = opts;
-  const root = prepareCopy({
-    root: opts.root,
-    tmp: opts.tmp,
-    envName: ENV_NAME,
-    overlay: OVERLAY,
-    by: "bench/history/e2e.ts",
-    extra: [],
-  });
-  log("e2e: bundling with wrangler deploy --dry-run …");
-  const toml = join(root, "wrangler.toml");
-  const built = await dryRunBuild(root, toml, join(opts.tmp, "build"));
-  const base = workerOptions("hookline", built, await readWranglerConfig(toml), {
-    ...TEST_BINDINGS,
-    HOOKLINE_ENV: ENV_NAME,
-    DATABASE_URL: opts.dbUrl,
-    DATABASE_WS_PROXY: opts.proxyUrl,
-  });
-  // The Neon driver's WebSocket must reach the proxy on 127.0.0.1, so workerd's own network is used here
-  // instead of the refusing outbound service; the workflow makes no outbound call of its own.
-  const { outboundService: _refuse, ...worker } = base;
-  const persist = join(opts.tmp, "state");
-  mkdirSync(persist);
-  const runtime = await startRuntime([worker as typeof base], persist);
-  const pool = new Pool(runtime.urls.hookline as URL, { connections: opts.inFlight });
+  const pool = new Pool(opts.url, { connections: opts.inFlight });
   const db = new pg.Client({ connectionString: opts.dbUrl });
   await db.connect();
   try {
@@ -167,11 +111,9 @@ export async function measureE2e(opts: {
       ms,
       rowsPerSec,
       vsSingleRow: rowsPerSec / opts.singleRowRps,
-      buildMs: built.buildMs,
     };
   } finally {
     await pool.close();
     await db.end();
-    await runtime.mf.dispose();
   }
 }

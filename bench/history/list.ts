@@ -38,12 +38,13 @@ export interface ListResult {
   hasNext: boolean;
   hookline: Latency;
   bare: Latency;
-  store: Latency;
+  /** `listRuns` in the bench process (Node rows only). */
+  store: Latency | null;
   /** hookline p95 ÷ bare p95. */
   p95VsBare: number;
   pass: boolean;
-  /** From EXPLAIN (ANALYZE) of the store's SQL: execution ms and the plan's top lines. */
-  explain: { ms: number; plan: string[] };
+  /** From EXPLAIN (ANALYZE) of the store's SQL: execution ms and the plan's top lines (Node rows only). */
+  explain: { ms: number; plan: string[] } | null;
 }
 
 export const P95_TARGET_MS = 50;
@@ -154,30 +155,33 @@ export interface ListOptions {
 }
 
 /**
- * Per case and round: `warmup` untimed then `requests` timed requests to each target, one at a time, the
- * targets alternating per round so drift on the machine hits both. Returns one result per case.
+ * Per case and round: `warmup` untimed requests to each target, then `requests` timed rounds of one request
+ * to each target (one at a time, order alternating), so drift on the machine hits all alike. With `dbUrl`, also the store alone and
+ * EXPLAIN ANALYZE. Returns one result per case.
  */
 export async function measureLists(
   urls: { hookline: URL; bare: URL },
-  dbUrl: string,
+  dbUrl: string | undefined,
   cases: ListCase[],
   opts: ListOptions,
   log: (m: string) => void,
 ): Promise<ListResult[]> {
   const hl = new Pool(urls.hookline, { connections: 1 });
   const bare = new Pool(urls.bare, { connections: 1 });
-  const pgPool = new pg.Pool({ connectionString: dbUrl, max: 1 });
+  const pgPool = dbUrl ? new pg.Pool({ connectionString: dbUrl, max: 1 }) : undefined;
   let lastSql: { sql: string; params: unknown[] } | undefined;
-  const store = historyStore(
-    drizzle({
-      client: pgPool,
-      logger: {
-        logQuery(sql, params) {
-          lastSql = { sql, params };
-        },
-      },
-    }),
-  );
+  const store = pgPool
+    ? historyStore(
+        drizzle({
+          client: pgPool,
+          logger: {
+            logQuery(sql, params) {
+              lastSql = { sql, params };
+            },
+          },
+        }),
+      )
+    : undefined;
   const results: ListResult[] = [];
   try {
     for (const c of cases) {
@@ -201,28 +205,32 @@ export async function measureLists(
             return r.ms;
           },
         ],
-        [
+      ];
+      if (store) {
+        targets.push([
           "store",
           async () => {
             const started = performance.now();
             await store.listRuns(filter);
             return performance.now() - started;
           },
-        ],
-      ];
+        ]);
+      }
+      // Targets interleaved request by request (order alternating), so a burst of load on this shared machine
+      // lands on all of them alike.
       for (let round = 0; round < opts.rounds; round++) {
-        const order = round % 2 ? [...targets].reverse() : targets;
-        for (const [name, once] of order) {
-          for (let i = 0; i < opts.warmup; i++) await once();
-          for (let i = 0; i < opts.requests; i++) samples[name].push(await once());
+        for (const [, once] of targets) for (let i = 0; i < opts.warmup; i++) await once();
+        for (let i = 0; i < opts.requests; i++) {
+          const order = (i + round) % 2 ? [...targets].reverse() : targets;
+          for (const [name, once] of order) samples[name].push(await once());
         }
       }
       // The exact statement the store sent for this filter, explained.
       lastSql = undefined;
-      await store.listRuns(filter);
+      await store?.listRuns(filter);
       const sent = lastSql as { sql: string; params: unknown[] } | undefined;
-      let explain = { ms: Number.NaN, plan: [] as string[] };
-      if (sent) {
+      let explain: ListResult["explain"] = null;
+      if (sent && pgPool) {
         const { rows: planRows } = await pgPool.query(`explain (analyze, buffers) ${sent.sql}`, sent.params);
         const lines = planRows.map((r: Record<string, string>) => r["QUERY PLAN"] ?? "");
         const exec = lines.find((l) => l.startsWith("Execution Time"));
@@ -241,7 +249,7 @@ export async function measureLists(
       }
       const h = latency(samples.hookline);
       const b = latency(samples.bare);
-      const s = latency(samples.store);
+      const s = store ? latency(samples.store) : null;
       results.push({
         id: c.id,
         describe: c.describe,
@@ -256,13 +264,13 @@ export async function measureLists(
         explain,
       });
       log(
-        `${c.id.padEnd(22)} ${String(rows).padStart(3)} rows  hookline p50/p95 ${h.p50.toFixed(1)}/${h.p95.toFixed(1)} ms  bare ${b.p50.toFixed(2)}/${b.p95.toFixed(2)}  store ${s.p50.toFixed(1)}/${s.p95.toFixed(1)}  explain ${explain.ms} ms`,
+        `${c.id.padEnd(22)} ${String(rows).padStart(3)} rows  hookline p50/p95 ${h.p50.toFixed(1)}/${h.p95.toFixed(1)} ms  bare ${b.p50.toFixed(2)}/${b.p95.toFixed(2)}${s ? `  store ${s.p50.toFixed(1)}/${s.p95.toFixed(1)}` : ""}${explain ? `  explain ${explain.ms} ms` : ""}`,
       );
     }
   } finally {
     await hl.close();
     await bare.close();
-    await pgPool.end();
+    await pgPool?.end();
   }
   return results;
 }

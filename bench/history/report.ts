@@ -25,11 +25,16 @@ export interface HistoryRaw {
     listRounds: number;
     listWarmup: number;
     listRequests: number;
+    workerdRequests: number;
   };
   seed: SeedResult;
   write: WriteResult;
   e2e: E2eResult | null;
   list: ListResult[];
+  /** The same filters on workerd (null: `--no-workerd`). */
+  listWorkerd: ListResult[] | null;
+  /** A new Neon pool + `select 1` through the proxy, from Node (ms): what each Workers request pays first. */
+  connect: { n: number; p50: number; p95: number } | null;
 }
 
 const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "–");
@@ -57,6 +62,7 @@ function writeRows(w: WriteResult): string[][] {
 }
 
 function listRows(list: ListResult[]): string[][] {
+  const node = list.some((r) => r.store);
   return [
     [
       "filter",
@@ -64,8 +70,7 @@ function listRows(list: ListResult[]): string[][] {
       "Hookline p50 / p95 / p99 ms",
       "bare Hono p50 / p95 / p99 ms",
       "p95 ÷ bare",
-      "store only p50 / p95 ms",
-      "SQL exec ms",
+      ...(node ? ["store only p50 / p95 ms", "SQL exec ms"] : []),
       `p95 ≤ ${P95_TARGET_MS} ms`,
     ],
     ...list.map((r) => [
@@ -74,12 +79,15 @@ function listRows(list: ListResult[]): string[][] {
       `${f1(r.hookline.p50)} / ${f1(r.hookline.p95)} / ${f1(r.hookline.p99)}`,
       `${f2(r.bare.p50)} / ${f2(r.bare.p95)} / ${f2(r.bare.p99)}`,
       x(r.p95VsBare),
-      `${f1(r.store.p50)} / ${f1(r.store.p95)}`,
-      f1(r.explain.ms),
+      ...(node
+        ? [r.store ? `${f1(r.store.p50)} / ${f1(r.store.p95)}` : "", f1(r.explain?.ms ?? Number.NaN)]
+        : []),
       verdict(r.pass),
     ]),
   ];
 }
+
+const worstOf = (list: ListResult[]) => list.reduce((a, b) => (b.hookline.p95 > a.hookline.p95 ? b : a));
 
 function e2eRows(e: E2eResult): string[][] {
   return [
@@ -94,6 +102,11 @@ export function consoleSummary(raw: HistoryRaw): string {
     `GET /runs over ${raw.seed.runs} runs (Node adapter, 1 request in flight, limit 100):\n${consoleTable(listRows(raw.list))}`,
   ];
   if (raw.e2e) parts.splice(1, 0, `End to end (${raw.e2e.describe}):\n${consoleTable(e2eRows(raw.e2e))}`);
+  if (raw.listWorkerd) {
+    parts.push(
+      `GET /runs on workerd (Neon driver through the proxy, a pool per request):\n${consoleTable(listRows(raw.listWorkerd))}`,
+    );
+  }
   return parts.join("\n\n");
 }
 
@@ -101,10 +114,11 @@ export function docSection(raw: HistoryRaw): string {
   const m = raw.machine;
   const w = raw.write;
   const listPass = raw.list.every((r) => r.pass);
-  const worst = raw.list.reduce((a, b) => (b.hookline.p95 > a.hookline.p95 ? b : a));
+  const worst = worstOf(raw.list);
+  const lw = raw.listWorkerd;
   const perBatch = w.rowsPerBatch;
   const plans = raw.list
-    .map((r) => `- \`${r.id}\` (${f1(r.explain.ms)} ms): ${r.explain.plan.join(" → ")}`)
+    .map((r) => `- \`${r.id}\` (${f1(r.explain?.ms ?? Number.NaN)} ms): ${r.explain?.plan.join(" → ") ?? ""}`)
     .join("\n");
   return `## History (Postgres)
 
@@ -117,7 +131,7 @@ creates the database \`hookline_bench\`, migrates it with \`hookline db migrate\
 
 \`\`\`sh
 npm run bench:history                      # ~2.5 min
-npx node bench/history.ts --write-rounds 1 --list-rounds 1 --no-e2e --no-write   # a quick look
+npx node bench/history.ts --write-rounds 1 --list-rounds 1 --no-workerd --no-write   # a quick look
 \`\`\`
 
 ### EVENTS → Postgres throughput: ${verdict(w.ratio >= WRITE_TARGET_RATIO)} (${x(w.ratio)} the single-row loop; target ≥ ${WRITE_TARGET_RATIO}×)
@@ -148,7 +162,7 @@ End to end, in workerd (${raw.e2e.note}):
 
 ${markdownTable(e2eRows(raw.e2e))}
 `
-    : "\nEnd to end in workerd: not run this time (`--no-e2e`).\n"
+    : "\nEnd to end in workerd: not run this time (`--no-workerd`).\n"
 }
 ### \`GET /runs\` with ${raw.seed.runs.toLocaleString("en-US")} runs: ${verdict(listPass)} (worst p95 ${f1(worst.hookline.p95)} ms, \`${worst.id}\`; target ≤ ${P95_TARGET_MS} ms)
 
@@ -162,7 +176,7 @@ ${raw.seed.events} events for one run in ${raw.seed.shape.detailEvery}; the runs
 app is \`createNodeHookline\` with \`DATABASE_URL\` (history over node-postgres) on @hono/node-server in its own
 process; the baseline is a bare Hono \`GET /runs\` (an empty page, no database) on the same server in its own
 process. One request at a time, default page size (100), ${raw.method.listRounds} rounds × (${raw.method.listWarmup}
-warm-up + ${raw.method.listRequests} timed) per target and filter, targets alternating. "store only" is
+warm-up + ${raw.method.listRequests} timed) per target and filter, the targets interleaved request by request. "store only" is
 \`listRuns\` called in the bench process over node-postgres (no HTTP); "SQL exec ms" is \`EXPLAIN ANALYZE\`'s
 execution time of the exact statement the store sent. "rows" ends in + when there is a next page.
 
@@ -173,5 +187,28 @@ walks an index in order and stops after 101 rows; with \`DESC NULLS LAST\` index
 unfiltered, single-filter and common-word pages sorted every matching row. Plans (top nodes, actual rows):
 
 ${plans}
-`;
+${
+  lw
+    ? `
+#### On workerd: ${verdict(lw.every((r) => r.pass))} (worst p95 ${f1(worstOf(lw).hookline.p95)} ms, \`${worstOf(lw).id}\`)
+
+The same filters and page size against Hookline in workerd (Miniflare; bundled with \`wrangler deploy
+--dry-run\`), history over the Neon driver through the proxy process: each request opens its own pool (a
+WebSocket, a Postgres connection and its startup), as on Workers. The baseline is bare Hono on the same workerd
+(bench/baselines/bare-hono.ts, \`GET /runs\` answering an empty page). One round × (${raw.method.listWarmup}
+warm-up + ${raw.method.workerdRequests} timed) per target and filter, before any write.
+${
+  raw.connect
+    ? `
+Most of the gap to Node is that connection: opening a Neon pool through the proxy and running \`select 1\`
+took p50 ${f1(raw.connect.p50)} / p95 ${f1(raw.connect.p95)} ms (from Node, ${raw.connect.n} times, same run),
+which a Node process pays once; \`q rare\` (one row) shows the floor. The proxy and Postgres are local here, so
+against Neon (TLS, a network round trip per handshake step) that part is unlikely to shrink.
+`
+    : ""
+}
+${markdownTable(listRows(lw))}
+`
+    : "\nOn workerd: not run this time (`--no-workerd`).\n"
+}`;
 }

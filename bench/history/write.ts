@@ -218,3 +218,20 @@ export async function measureWrites(
     await pool.end();
   }
 }
+
+/**
+ * What a Workers request pays before its first query: a new Neon pool (WebSocket through the proxy, Postgres
+ * startup) and `select 1`, then `end()`; from Node, `n` times one after another. Context for the workerd rows.
+ */
+export async function measureConnect(dbUrl: string, proxyUrl: string, n: number): Promise<number[]> {
+  neonConfig.webSocketConstructor = WebSocket as unknown as typeof neonConfig.webSocketConstructor;
+  const samples: number[] = [];
+  for (let i = 0; i < n + 3; i++) {
+    const started = performance.now();
+    const pool = neonPool(dbUrl, proxyUrl);
+    await pool.query("select 1");
+    await pool.end();
+    if (i >= 3) samples.push(performance.now() - started);
+  }
+  return samples;
+}
