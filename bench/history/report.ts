@@ -202,8 +202,8 @@ ${
     ? `
 Most of the gap to Node is that connection: opening a Neon pool through the proxy and running \`select 1\`
 took p50 ${f1(raw.connect.p50)} / p95 ${f1(raw.connect.p95)} ms (from Node, ${raw.connect.n} times, same run),
-which a Node process pays once; \`q rare\` (one row) shows the floor. The proxy and Postgres are local here, so
-against Neon (TLS, a network round trip per handshake step) that part is unlikely to shrink.
+which a Node process pays once (its pool keeps connections); \`q rare\` (one row) shows the floor. The proxy and
+Postgres are local here; against Neon the handshake crosses the network, which this bench does not measure.
 `
     : ""
 }
