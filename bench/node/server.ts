@@ -3,7 +3,8 @@
  * generator. bench/node/child.ts starts it with BENCH_NODE_CHILD (a JSON `ChildSpec`) and reads `READY <port>`
  * from stdout; SIGTERM closes it. Every kind listens on 127.0.0.1 with `@hono/node-server`.
  *
- * - `bare`: the cheapest useful Hono webhook route: read the body, answer 200 JSON (baseline 1).
+ * - `bare`: the cheapest useful Hono webhook route: read the body, answer 200 JSON (baseline 1); also
+ *   `GET /runs` answering an empty page (the history bench's baseline).
  * - `grammy`: a grammY bot behind `webhookCallback(bot, "hono", { secretToken })`, handler does nothing (baseline 2).
  * - `sqlite`: the bare route plus one INSERT into node:sqlite in WAL + synchronous=FULL (the durability floor).
  * - `hookline`: `createNodeHookline` with its own data dir, the given config env or overlay, and the test secrets.
@@ -29,10 +30,15 @@ type Fetch = (request: Request) => Response | Promise<Response>;
 const closers: (() => Promise<void> | void)[] = [];
 
 function bare(): Fetch {
-  return new Hono().post(ROUTE, async (c) => {
-    await c.req.arrayBuffer();
-    return c.json({ status: "ok" });
-  }).fetch;
+  return (
+    new Hono()
+      .post(ROUTE, async (c) => {
+        await c.req.arrayBuffer();
+        return c.json({ status: "ok" });
+      })
+      // bench/history.ts's baseline for GET /runs: the route alone, an empty page, no database.
+      .get("/runs", (c) => c.json({ runs: [], nextCursor: null, from: "bare" })).fetch
+  );
 }
 
 /** Must match TELEGRAM_DEMO_SECRET_TOKEN in test/fixtures/secrets.ts, which the bench signs with. */

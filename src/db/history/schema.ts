@@ -39,9 +39,15 @@ export const deliveries = pgTable(
     /** The trigger decision (reaction.match / reaction.skip) for chat messages. */
     decision: jsonb("decision"),
   },
+  // Same key order as the list's ORDER BY (received_at DESC, key DESC; DESC means NULLS FIRST in Postgres), so
+  // a page is an index range scan that stops after `limit` rows instead of a sort of every matching row.
   (t) => [
-    index("deliveries_received").on(t.receivedAt.desc(), t.key.desc()),
-    index("deliveries_source_received").on(t.source, t.receivedAt.desc()),
+    index("deliveries_received").on(t.receivedAt.desc().nullsFirst(), t.key.desc().nullsFirst()),
+    index("deliveries_source_received").on(
+      t.source,
+      t.receivedAt.desc().nullsFirst(),
+      t.key.desc().nullsFirst(),
+    ),
   ],
 );
 
@@ -73,11 +79,18 @@ export const runs = pgTable(
       sql`to_tsvector('simple', coalesce(input_summary, '') || ' ' || coalesce(output::text, '') || ' ' || coalesce(error, ''))`,
     ),
   },
+  // Each list index ends in the list's ORDER BY exactly (started_at DESC, run_id DESC: NULLS FIRST, Postgres's
+  // default for DESC; drizzle's bare `.desc()` would emit NULLS LAST, which no ORDER BY here can use): a filtered
+  // page, and a full-text page for a common word, walk an index in order and stop after `limit` rows.
   (t) => [
-    index("runs_started").on(t.startedAt.desc(), t.runId.desc()),
-    index("runs_status_started").on(t.status, t.startedAt.desc()),
-    index("runs_workflow_started").on(t.workflowId, t.startedAt.desc()),
-    index("runs_source_started").on(t.source, t.startedAt.desc()),
+    index("runs_started").on(t.startedAt.desc().nullsFirst(), t.runId.desc().nullsFirst()),
+    index("runs_status_started").on(t.status, t.startedAt.desc().nullsFirst(), t.runId.desc().nullsFirst()),
+    index("runs_workflow_started").on(
+      t.workflowId,
+      t.startedAt.desc().nullsFirst(),
+      t.runId.desc().nullsFirst(),
+    ),
+    index("runs_source_started").on(t.source, t.startedAt.desc().nullsFirst(), t.runId.desc().nullsFirst()),
     index("runs_search").using("gin", t.search),
   ],
 );
