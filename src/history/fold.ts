@@ -100,13 +100,15 @@ export function foldEvents(envelopes: readonly EventEnvelope[]): HistoryRows {
   const runs = new Map<string, RunRow>();
   const attempts = new Map<string, AttemptRow>();
   const deliveries = new Map<string, DeliveryRow>();
-  const events: EventRow[] = [];
+  const events = new Map<string, EventRow>();
   for (const e of sorted) {
     if (e.type === DELIVERY_EVENT) {
-      foldDelivery(deliveries, e.data);
+      const row = foldDelivery(deliveries, e.data);
+      const reaction = row && reactionEvent(row, e);
+      if (reaction) events.set(reaction.id, reaction);
       continue;
     }
-    events.push({
+    events.set(e.id, {
       id: e.id,
       v: e.v,
       type: e.type,
@@ -125,7 +127,7 @@ export function foldEvents(envelopes: readonly EventEnvelope[]): HistoryRows {
     }
   }
   return {
-    events,
+    events: [...events.values()],
     runs: [...runs.values()],
     attempts: [...attempts.values()],
     deliveries: [...deliveries.values()],
@@ -234,9 +236,33 @@ function foldAttempt(attempts: Map<string, AttemptRow>, e: EventEnvelope): void 
   }
 }
 
-function foldDelivery(deliveries: Map<string, DeliveryRow>, d: Record<string, unknown>): void {
+/**
+ * A chat delivery's trigger decision (`reaction.match` / `reaction.skip`, with its reason) joins the event
+ * stream once per delivery: its id is derived from the key, so every sighting of the delivery upserts it.
+ */
+function reactionEvent(row: DeliveryRow, e: EventEnvelope): EventRow | undefined {
+  const decision = row.decision as { event?: unknown; data?: unknown } | null;
+  const type = str(decision?.event);
+  if (!type?.startsWith("reaction.")) return undefined;
+  return {
+    id: `reaction:${row.key}`,
+    v: e.v,
+    type,
+    run_id: null,
+    workflow_id: null,
+    source: row.source,
+    delivery_key: row.key,
+    at: row.received_at,
+    data: (decision?.data as Record<string, unknown> | undefined) ?? {},
+  };
+}
+
+function foldDelivery(
+  deliveries: Map<string, DeliveryRow>,
+  d: Record<string, unknown>,
+): DeliveryRow | undefined {
   const key = str(d.key);
-  if (!key) return;
+  if (!key) return undefined;
   const row: DeliveryRow = {
     key,
     source: str(d.source) ?? "",
@@ -254,6 +280,7 @@ function foldDelivery(deliveries: Map<string, DeliveryRow>, d: Record<string, un
   if (!old || row.seen_count >= old.seen_count) {
     deliveries.set(key, old ? { ...row, received_at: Math.min(old.received_at, row.received_at) } : row);
   }
+  return row;
 }
 
 function safeJson(text: string): unknown {

@@ -225,11 +225,21 @@ describe(`history store (${process.env.CI ? "CI" : "local"})`, () => {
         expiresAt: 7_000_000,
         seenCount,
         lastSeenAt: 6_000_000 + seenCount,
-        decision: null,
+        decision: JSON.stringify({
+          event: "reaction.skip",
+          data: { rule: "no-match", reason: "no trigger matched" },
+        }),
       },
     });
     await h.store.write([summary(3, "duplicate")]);
     await h.store.write([summary(1, "accepted"), summary(2, "duplicate")]);
+    // The trigger decision joins the event stream once, however often the delivery was seen.
+    const reactions = await h.query<{ type: string; data: { rule: string } }>(
+      "select type, data from events where delivery_key = 'dk-1'",
+    );
+    expect(reactions).toEqual([
+      { type: "reaction.skip", data: { rule: "no-match", reason: "no trigger matched" } },
+    ]);
     const row = await h.store.getDelivery("dk-1");
     expect(row).toMatchObject({
       seenCount: 3,
