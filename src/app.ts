@@ -4,6 +4,7 @@ import { admin, adminEvents } from "./handlers/admin.ts";
 import type { AppEnv } from "./handlers/context.ts";
 import { generic } from "./handlers/generic.ts";
 import { health } from "./handlers/health.ts";
+import { openapi } from "./handlers/openapi.ts";
 import { problem } from "./handlers/problem.ts";
 import { runsApi } from "./handlers/runs.ts";
 import { telegram } from "./handlers/telegram.ts";
@@ -24,6 +25,7 @@ export function createApp(resourcesOf: (env: AppEnv["Bindings"]) => Resources) {
       await next();
     })
     .route("/health", health)
+    .route("/openapi.json", openapi)
     .route("/webhooks/telegram", telegram)
     .route("/webhooks/whatsapp", whatsapp)
     .route("/webhooks/in", generic)

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { DB_USAGE, dbCommand } from "./db.ts";
 import { EVENTS_USAGE, eventsCommand } from "./events.ts";
 import { bundleConfig, CliError } from "./load.ts";
+import { REPORT_USAGE, reportCommand } from "./report.ts";
 import { sign } from "./sign.ts";
 import { start } from "./start.ts";
 import { TELEGRAM_USAGE, telegramCommand } from "./telegram.ts";
@@ -20,6 +21,7 @@ Commands:
 ${SERVE_USAGE}
 ${DB_USAGE}
 ${EVENTS_USAGE}
+${REPORT_USAGE}
 ${TELEGRAM_USAGE}
 `;
 
@@ -77,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
       return dbCommand(root, rest);
     case "events":
       return eventsCommand(root, rest);
+    case "report":
+      return reportCommand(root, rest);
     case undefined:
     case "help":
     case "--help":

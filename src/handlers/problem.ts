@@ -70,3 +70,8 @@ export function problem(code: ProblemCode, message?: string, extra?: Record<stri
     headers,
   });
 }
+
+/** The HTTP status each code is answered with (for /openapi.json and docs/api.md). */
+export function statusOf(code: ProblemCode): number {
+  return STATUS[code];
+}

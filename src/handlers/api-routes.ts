@@ -1,0 +1,338 @@
+import { z } from "zod";
+import * as S from "./api-schemas.ts";
+import type { ProblemCode } from "./problem.ts";
+
+/**
+ * Every route of the HTTP API, for `/openapi.json` and docs/api.md (`npm run docs:api`). The handlers stay
+ * plain Hono (a webhook's raw bytes must be verified before anything parses them, so no validator middleware
+ * sits in front of them); this table names the schemas they parse with and what they answer.
+ * test/node/openapi.test.ts fails when the app serves a route this table lacks, or the other way round.
+ *
+ * Adding a route: add its entry here (the section below that fits, or a new one), then `npm run docs:api`.
+ */
+
+export type Auth = "none" | "signature" | "admin" | "admin-or-run-token";
+
+export interface Param {
+  description: string;
+  schema?: z.ZodType;
+  required?: boolean;
+}
+
+export interface ApiResponse {
+  description: string;
+  /** A component from api-schemas.ts (JSON), or a content type with no schema (e.g. text/plain). */
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
+export interface ApiRoute {
+  method: "get" | "post";
+  /** Hono syntax: `/runs/:id`. */
+  path: string;
+  tag: "webhooks" | "runs" | "admin" | "meta";
+  summary: string;
+  description?: string;
+  auth: Auth;
+  params?: Record<string, Param>;
+  query?: Record<string, Param>;
+  body?: { schema: z.ZodType; description: string; contentType?: string };
+  responses: Record<number, ApiResponse>;
+  /** Error answers (problem.ts codes); their statuses come from problem.ts. */
+  errors: ProblemCode[];
+}
+
+const SIGNATURE_ERRORS: ProblemCode[] = [
+  "unknown_source",
+  "payload_too_large",
+  "missing_header",
+  "malformed_header",
+  "stale",
+  "bad_signature",
+  "no_secret",
+  "bad_secret",
+  "malformed_json",
+  "invalid_payload",
+  "not_recorded",
+];
+const ADMIN_ERRORS: ProblemCode[] = ["unauthorized", "admin_disabled"];
+const runId = { id: { description: "The run id (`runId` from the 202, a list or a trace)" } };
+const listQuery = (extra: Record<string, Param>): Record<string, Param> => ({
+  ...extra,
+  since: { description: "Only rows at or after this time (ISO 8601 or epoch ms)", schema: S.ListQuery.since },
+  until: {
+    description: "Only rows at or before this time (ISO 8601 or epoch ms)",
+    schema: S.ListQuery.until,
+  },
+  cursor: { description: "`nextCursor` from the previous page, as is", schema: S.ListQuery.cursor },
+  limit: { description: "Rows per page, 1–500", schema: S.ListQuery.limit },
+});
+
+export const API_ROUTES: ApiRoute[] = [
+  // ---- webhooks: signed senders ------------------------------------------------------------------------
+  {
+    method: "post",
+    path: "/webhooks/telegram/:bot",
+    tag: "webhooks",
+    summary: "A Telegram Bot API update",
+    description:
+      "Verified by `X-Telegram-Bot-Api-Secret-Token` (the webhook's `secret_token`), deduplicated by `update_id`.",
+    auth: "signature",
+    params: { bot: { description: "A source with `channel: telegram`" } },
+    body: { schema: S.COMPONENTS.TelegramUpdate, description: "One update, as Telegram sends it" },
+    responses: {
+      200: { description: "Recorded: a duplicate, or a message that starts no run", schema: S.Ack },
+      202: { description: "Recorded, and it started a run (`runId`)", schema: S.Ack },
+    },
+    errors: SIGNATURE_ERRORS,
+  },
+  {
+    method: "get",
+    path: "/webhooks/whatsapp/:app",
+    tag: "webhooks",
+    summary: "Meta's verify-token handshake",
+    description: "Echoes `hub.challenge` when `hub.verify_token` matches the source's verify token.",
+    auth: "none",
+    params: { app: { description: "A source with `channel: whatsapp`" } },
+    query: {
+      "hub.mode": { description: "Must be `subscribe`", schema: z.literal("subscribe"), required: true },
+      "hub.verify_token": { description: "The verify token set in the Meta dashboard", required: true },
+      "hub.challenge": { description: "Echoed back as the body", required: true },
+    },
+    responses: { 200: { description: "The challenge, as text", contentType: "text/plain" } },
+    errors: ["unknown_source", "missing_param", "bad_mode", "bad_verify_token", "no_secret"],
+  },
+  {
+    method: "post",
+    path: "/webhooks/whatsapp/:app",
+    tag: "webhooks",
+    summary: "A signed WhatsApp Cloud API batch",
+    description:
+      "Verified by `X-Hub-Signature-256` over the raw body. Each message is its own delivery (keyed by `wamid`); statuses are recorded, never runs.",
+    auth: "signature",
+    params: { app: { description: "A source with `channel: whatsapp`" } },
+    body: { schema: S.COMPONENTS.WhatsAppWebhook, description: "One webhook POST, as Meta sends it" },
+    responses: { 200: { description: "Every message and status recorded", schema: S.WhatsAppAck } },
+    errors: SIGNATURE_ERRORS,
+  },
+  {
+    method: "post",
+    path: "/webhooks/in/:source",
+    tag: "webhooks",
+    summary: "A generic signed sender",
+    description:
+      "Standard Webhooks, GitHub or Stripe signatures, chosen per source. The delivery id is `webhook-id`, `X-GitHub-Delivery` or the event's `id`.",
+    auth: "signature",
+    params: { source: { description: "A source with `channel: generic`" } },
+    body: { schema: S.Json, description: "Any JSON document; what it means is the workflow's business" },
+    responses: {
+      200: { description: "Recorded: a duplicate, or a source without a workflow", schema: S.Ack },
+      202: { description: "Recorded, and it started a run (`runId`, `runToken`)", schema: S.Ack },
+    },
+    errors: [...SIGNATURE_ERRORS, "missing_delivery_id"],
+  },
+
+  // ---- runs ----------------------------------------------------------------------------------------------
+  {
+    method: "get",
+    path: "/runs",
+    tag: "runs",
+    summary: "Runs, newest first",
+    auth: "admin",
+    query: listQuery({
+      status: { description: "Only runs with this status", schema: S.RunStatusQuery },
+      workflow: { description: "Only runs of this workflow id" },
+      source: { description: "Only runs started by this source" },
+      q: { description: "Free text over input, output and error (Postgres history only)" },
+    }),
+    responses: { 200: { description: "One page", schema: S.RunList } },
+    errors: [...ADMIN_ERRORS, "bad_query"],
+  },
+  {
+    method: "get",
+    path: "/runs/:id",
+    tag: "runs",
+    summary: "One run's trace: every step with its output",
+    description: "Admin token, or the run's own `runToken` (`Authorization: Bearer rt_…`).",
+    auth: "admin-or-run-token",
+    params: runId,
+    responses: { 200: { description: "The trace", schema: S.RunTrace } },
+    errors: [...ADMIN_ERRORS, "not_found"],
+  },
+  {
+    method: "post",
+    path: "/runs/:id/cancel",
+    tag: "runs",
+    summary: "Cancel a run",
+    description: "Committed before it is answered; in-flight steps are aborted right after.",
+    auth: "admin",
+    params: runId,
+    responses: {
+      200: { description: "Cancelled, or already finished (`alreadyFinished`)", schema: S.CancelAnswer },
+    },
+    errors: [...ADMIN_ERRORS, "not_found"],
+  },
+  {
+    method: "post",
+    path: "/runs/:id/resume",
+    tag: "runs",
+    summary: "Resume a waiting run",
+    auth: "admin",
+    params: runId,
+    query: { step: { description: "The wait step to resume, when several wait" } },
+    body: { schema: S.Json, description: "Input the wait step's schema accepts" },
+    responses: { 200: { description: "Resumed", schema: S.ResumeAnswer } },
+    errors: [...ADMIN_ERRORS, "not_found", "malformed_json", "bad_resume"],
+  },
+  // The dashboard's run routes (/runs/:id/stream, /runs/:id/restart, /runs/:id/retry) go here.
+
+  // ---- admin ---------------------------------------------------------------------------------------------
+  {
+    method: "get",
+    path: "/admin/deliveries",
+    tag: "admin",
+    summary: "Recent deliveries, newest first",
+    auth: "admin",
+    query: listQuery({
+      source: { description: "Only deliveries of this source" },
+      outcome: { description: "Only this outcome: accepted, recorded" },
+    }),
+    responses: { 200: { description: "One page", schema: S.DeliveryList } },
+    errors: [...ADMIN_ERRORS, "bad_query"],
+  },
+  {
+    method: "get",
+    path: "/admin/deliveries/:key",
+    tag: "admin",
+    summary: "One delivery from the authoritative ledger, with its normalized event",
+    auth: "admin",
+    params: { key: { description: "The delivery key, e.g. `demo-bot:1795316277`" } },
+    query: {
+      session: { description: "A chat delivery's `sessionKey`, when the index does not know the key yet" },
+    },
+    responses: { 200: { description: "The delivery", schema: S.DeliveryDetail } },
+    errors: [...ADMIN_ERRORS, "not_found"],
+  },
+  {
+    method: "get",
+    path: "/admin/events/dead",
+    tag: "admin",
+    summary: "EVENTS messages that exhausted their retries (the oldest 20)",
+    auth: "admin",
+    responses: { 200: { description: "How many, and the oldest", schema: S.DeadEvents } },
+    errors: ADMIN_ERRORS,
+  },
+  {
+    method: "post",
+    path: "/admin/events/replay",
+    tag: "admin",
+    summary: "Send dead-lettered EVENTS back to the queue",
+    auth: "admin",
+    responses: { 200: { description: "How many went back, how many are left", schema: S.ReplayAnswer } },
+    errors: ADMIN_ERRORS,
+  },
+
+  // ---- meta ----------------------------------------------------------------------------------------------
+  {
+    method: "get",
+    path: "/health",
+    tag: "meta",
+    summary: "Liveness and the routes this config serves",
+    auth: "none",
+    responses: { 200: { description: "Up", schema: S.Health } },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    tag: "meta",
+    summary: "This API as OpenAPI 3.1",
+    auth: "none",
+    responses: { 200: { description: "The document", schema: S.OpenApiDoc } },
+    errors: [],
+  },
+  // The dashboard (/dashboard) and the health/metrics routes (/metrics) go in this section.
+];
+
+/** What every error code means and what the sender (or operator) should do. */
+export const PROBLEM_DOCS: Record<ProblemCode, { meaning: string; todo: string }> = {
+  missing_header: {
+    meaning: "A signature header the scheme needs is missing.",
+    todo: "Send the scheme's headers.",
+  },
+  malformed_header: {
+    meaning: "A signature header is there but not in the scheme's format.",
+    todo: "Fix the header's format.",
+  },
+  stale: {
+    meaning: "The signed timestamp is outside the tolerance (5 minutes by default).",
+    todo: "Check the sender's clock; sign again.",
+  },
+  bad_signature: {
+    meaning: "The signature does not match the raw body under any configured secret.",
+    todo: "Check the secret, and that nothing re-encodes the body on the way.",
+  },
+  no_secret: {
+    meaning: "The source's secret is not set here. Nothing unverified is processed.",
+    todo: "Retry (Retry-After: 30); the operator sets the secret.",
+  },
+  bad_secret: {
+    meaning: "The source's secret is set but unusable for its scheme (e.g. not a `whsec_` key).",
+    todo: "Retry; the operator fixes the secret.",
+  },
+  unknown_source: {
+    meaning: "No source of that name for this route's channel.",
+    todo: "Fix the URL, or add the source to hookline.yaml.",
+  },
+  payload_too_large: {
+    meaning: "The body is over `maxBodyBytes` (default 1 MiB), counted on the stream.",
+    todo: "Send a smaller body, or raise the limit.",
+  },
+  malformed_json: { meaning: "Verified, but the body is not JSON.", todo: "Send JSON." },
+  invalid_payload: {
+    meaning: "Verified JSON, but not the channel's shape; `path` says where.",
+    todo: "Fix the body at `path`.",
+  },
+  missing_delivery_id: {
+    meaning: "Verified, but the delivery has no id to deduplicate by.",
+    todo: "Send `webhook-id`, `X-GitHub-Delivery`, or the event's `id`, per scheme.",
+  },
+  not_recorded: {
+    meaning: "The durable record could not be written; the delivery was not kept or acknowledged.",
+    todo: "Retry (Retry-After: 30).",
+  },
+  missing_param: {
+    meaning: "The WhatsApp handshake lacks `hub.mode`, `hub.verify_token` or `hub.challenge`.",
+    todo: "Send all three.",
+  },
+  bad_mode: { meaning: "The WhatsApp handshake's `hub.mode` is not `subscribe`.", todo: "Send `subscribe`." },
+  bad_verify_token: {
+    meaning: "The WhatsApp handshake's verify token does not match the source's.",
+    todo: "Use the same token in the Meta dashboard and in the verify token secret.",
+  },
+  unauthorized: {
+    meaning: "No or a wrong bearer token (`WWW-Authenticate: Bearer`).",
+    todo: "Send `Authorization: Bearer <admin token>` (or the run's `rt_…` token for its trace).",
+  },
+  admin_disabled: {
+    meaning: "The admin API is closed: the admin token (`admin.tokenEnv`) is not set.",
+    todo: "The operator sets HOOKLINE_ADMIN_TOKEN.",
+  },
+  bad_query: {
+    meaning: "A query parameter is invalid (time, limit, cursor, status), or `q` without Postgres history.",
+    todo: "Fix the parameter the message names.",
+  },
+  bad_resume: {
+    meaning: "The run did not resume: it is not waiting, or the body does not match the wait step's schema.",
+    todo: "Check the run's status and the step's schema; do not retry as is.",
+  },
+  not_found: { meaning: "No such route, run or delivery (or it expired).", todo: "Check the path or id." },
+  config_invalid: {
+    meaning: "The deployed config is invalid; the logs name the file and path.",
+    todo: "Retry later; the operator fixes the config.",
+  },
+  internal: {
+    meaning: "An unexpected error; the logs have it.",
+    todo: "Retry later; report it if it stays.",
+  },
+};
