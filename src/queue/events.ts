@@ -12,6 +12,7 @@ let lastPurgeAt = 0;
  * - With Postgres history: the whole batch is one idempotent statement (keyed by event id); a failure retries
  *   the batch with backoff, and after the queue's last retry it goes to the events dead-letter queue.
  * - Without: `run.state` events feed the Durable Object run index (idempotent too).
+ * Either way the OpsObject adds them to the /metrics counters, once per fact (src/host/metrics.ts).
  */
 export async function handleEventBatch(batch: QueueBatch, res: Resources): Promise<void> {
   const events = parseEvents(batch);
@@ -27,13 +28,15 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
   const store = res.history();
   try {
     await store.write(events);
+    // The /metrics counters, after the write: a batch that never lands in history is not counted either.
+    await res.ops().countEvents(events);
     batch.ackAll();
     await purgeNowAndThen(store, res.config.history.retention);
   } catch (err) {
     const attempts = Math.max(...batch.messages.map((m) => m.attempts));
     const delaySeconds = Math.min(2 ** attempts, 300);
     console.warn(
-      `history: writing ${events.length} events failed (try ${attempts}, again in ${delaySeconds} s): ${(err as Error).message}`,
+      `history: applying ${events.length} events failed (try ${attempts}, again in ${delaySeconds} s): ${(err as Error).message}`,
     );
     batch.retryAll({ delaySeconds });
   } finally {
