@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { DB_USAGE, dbCommand } from "./db.ts";
 import { EVENTS_USAGE, eventsCommand } from "./events.ts";
-import { bundleConfig, CliError } from "./load.ts";
+import { bundleConfig, CliError, rebuildKeepingLastGood } from "./load.ts";
 import { sign } from "./sign.ts";
 import { start } from "./start.ts";
 import { TELEGRAM_USAGE, telegramCommand } from "./telegram.ts";
@@ -28,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
   const root = process.cwd();
   switch (command) {
     case "bundle-config": {
+      // As wrangler dev's rebuild (it sets WRANGLER_COMMAND=dev): a bad edit keeps the last good bundle serving.
+      if (process.env.WRANGLER_COMMAND === "dev" && rebuildKeepingLastGood(root)) return 0;
       const { overlays } = bundleConfig(root);
       const list = overlays.length ? ` (+ overlays: ${overlays.join(", ")})` : "";
       console.error(`hookline: config OK${list}`);
