@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { DB_USAGE, dbCommand } from "./db.ts";
+import { DOCTOR_USAGE, doctorCommand } from "./doctor.ts";
 import { EVENTS_USAGE, eventsCommand } from "./events.ts";
 import { bundleConfig, CliError, rebuildKeepingLastGood } from "./load.ts";
 import { sign } from "./sign.ts";
@@ -18,6 +19,7 @@ Commands:
   bundle-config                           Validate hookline.yaml + config/*.yaml and bundle them for the Worker
   start                                   What \`npm start\` runs: dev secrets, bundle, wrangler dev, a signed curl
 ${SERVE_USAGE}
+${DOCTOR_USAGE}
 ${DB_USAGE}
 ${EVENTS_USAGE}
 ${TELEGRAM_USAGE}
@@ -77,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
       return telegramCommand(root, rest);
     case "db":
       return dbCommand(root, rest);
+    case "doctor":
+      return doctorCommand(root, rest);
     case "events":
       return eventsCommand(root, rest);
     case undefined:
