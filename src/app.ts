@@ -3,7 +3,8 @@ import { ConfigError } from "./config/load.ts";
 import { admin, adminEvents } from "./handlers/admin.ts";
 import type { AppEnv } from "./handlers/context.ts";
 import { generic } from "./handlers/generic.ts";
-import { health } from "./handlers/health.ts";
+import { health, live } from "./handlers/health.ts";
+import { metrics } from "./handlers/metrics.ts";
 import { openapi } from "./handlers/openapi.ts";
 import { problem } from "./handlers/problem.ts";
 import { runsApi } from "./handlers/runs.ts";
@@ -18,6 +19,7 @@ import type { Resources } from "./host/resources.ts";
  */
 export function createApp(resourcesOf: (env: AppEnv["Bindings"]) => Resources) {
   return new Hono<AppEnv>()
+    .get("/health/live", live) // liveness: ahead of the resources middleware, so it never does I/O
     .use("*", async (c, next) => {
       const res = resourcesOf(c.env);
       c.set("res", res);
@@ -32,6 +34,7 @@ export function createApp(resourcesOf: (env: AppEnv["Bindings"]) => Resources) {
     .route("/admin/events", adminEvents)
     .route("/admin", admin)
     .route("/runs", runsApi)
+    .route("/metrics", metrics)
     .notFound((c) => problem("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
     .onError((err) => {
       if (err instanceof ConfigError) {

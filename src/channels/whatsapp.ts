@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NEWEST_GRAPH_VERSION } from "../config/graph-versions.ts";
 import { splitMessage } from "./split.ts";
 import {
   ChannelError,
@@ -25,7 +26,7 @@ export interface WhatsAppSenderOptions {
   phoneNumberId: string;
   /** Default https://graph.facebook.com; tests point it at a local fake. */
   baseUrl?: string;
-  /** Graph API version, default v21.0. */
+  /** Graph API version, default `NEWEST_GRAPH_VERSION` (src/config/graph-versions.ts). */
   version?: string;
   fetch?: typeof fetch;
   /** Names the token's secret in error messages, e.g. "WHATSAPP_DEMO_ACCESS_TOKEN". */
@@ -61,7 +62,7 @@ const SendResponse = z.looseObject({ messages: z.array(z.looseObject({ id: z.str
  */
 export function createWhatsAppSender(options: WhatsAppSenderOptions): WhatsAppSender {
   const baseUrl = (options.baseUrl ?? "https://graph.facebook.com").replace(/\/+$/, "");
-  const url = `${baseUrl}/${options.version ?? "v21.0"}/${encodeURIComponent(options.phoneNumberId)}/messages`;
+  const url = `${baseUrl}/${options.version ?? NEWEST_GRAPH_VERSION}/${encodeURIComponent(options.phoneNumberId)}/messages`;
   // Unbound `fetch` throws "Illegal invocation" on workerd.
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const now = options.now ?? Date.now;

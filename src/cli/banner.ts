@@ -25,7 +25,8 @@ export async function banner(opts: {
     lines.push(`  ${methods.padEnd(8)} ${url}${routeOf(s.channel, name)}  (${s.channel}${scheme})`);
   }
   lines.push(
-    `  GET      ${url}/health`,
+    `  GET      ${url}/health             (readiness: each component; /health/live for liveness)`,
+    `  GET      ${url}/metrics            (Prometheus; Authorization: Bearer $${config.admin.tokenEnv})`,
     `  GET      ${url}/admin/deliveries   (Authorization: Bearer $${config.admin.tokenEnv})`,
     `  GET      ${url}/runs/:id           (the run's trace; same bearer token)`,
   );

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ConfigLayer, formatIssues, loadConfig } from "../config/load.ts";
 import type { HooklineConfig } from "../config/schema.ts";
@@ -58,4 +58,37 @@ export function bundleConfig(root: string): { overlays: string[] } {
   ].join("\n");
   writeFileSync(join(root, BUNDLE_PATH), text);
   return { overlays: Object.keys(overlays) };
+}
+
+/**
+ * `bundle-config` as wrangler dev's custom build after an edit: an invalid config prints one line per problem
+ * (file, path, fix), leaves the last good bundle in place and succeeds, so wrangler reloads the same config
+ * instead of failing the build (which printed each error several times plus its own dump, and held requests
+ * until the next good build). Returns false when there is no last good bundle: then the normal build fails.
+ */
+export function rebuildKeepingLastGood(root: string): boolean {
+  if (!existsSync(join(root, BUNDLE_PATH))) return false;
+  try {
+    bundleConfig(root);
+    console.error("hookline: config OK");
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    console.error(`hookline: config NOT reloaded, still serving the last good one: ${oneLine(err.message)}`);
+  }
+  return true;
+}
+
+/**
+ * The first problem of a formatted issue list on one line, with its fix and how many more there are (a YAML
+ * syntax error usually drags a few follow-on errors along; the first is the one to fix).
+ *
+ * @example oneLine("a.yaml: x: bad\n    fix: do y") // "a.yaml: x: bad (fix: do y)"
+ */
+export function oneLine(formatted: string): string {
+  const lines = formatted.split("\n");
+  const problems = lines.filter((l) => !l.startsWith("    fix: "));
+  const fix = lines[1]?.startsWith("    fix: ") ? ` (fix: ${lines[1].slice("    fix: ".length)})` : "";
+  const more =
+    problems.length > 1 ? ` [+${problems.length - 1} more; \`npm run bundle-config\` lists all]` : "";
+  return `${problems[0] ?? formatted}${fix}${more}`;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { DB_USAGE, dbCommand } from "./db.ts";
+import { DOCTOR_USAGE, doctorCommand } from "./doctor.ts";
 import { EVENTS_USAGE, eventsCommand } from "./events.ts";
-import { bundleConfig, CliError } from "./load.ts";
+import { bundleConfig, CliError, rebuildKeepingLastGood } from "./load.ts";
 import { REPORT_USAGE, reportCommand } from "./report.ts";
 import { sign } from "./sign.ts";
 import { start } from "./start.ts";
@@ -19,6 +20,7 @@ Commands:
   bundle-config                           Validate hookline.yaml + config/*.yaml and bundle them for the Worker
   start                                   What \`npm start\` runs: dev secrets, bundle, wrangler dev, a signed curl
 ${SERVE_USAGE}
+${DOCTOR_USAGE}
 ${DB_USAGE}
 ${EVENTS_USAGE}
 ${REPORT_USAGE}
@@ -30,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
   const root = process.cwd();
   switch (command) {
     case "bundle-config": {
+      // As wrangler dev's rebuild (it sets WRANGLER_COMMAND=dev): a bad edit keeps the last good bundle serving.
+      if (process.env.WRANGLER_COMMAND === "dev" && rebuildKeepingLastGood(root)) return 0;
       const { overlays } = bundleConfig(root);
       const list = overlays.length ? ` (+ overlays: ${overlays.join(", ")})` : "";
       console.error(`hookline: config OK${list}`);
@@ -77,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
       return telegramCommand(root, rest);
     case "db":
       return dbCommand(root, rest);
+    case "doctor":
+      return doctorCommand(root, rest);
     case "events":
       return eventsCommand(root, rest);
     case "report":

@@ -20,14 +20,14 @@ async function waitForHealth(
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new CliError(`wrangler dev exited with code ${child.exitCode}`);
     try {
-      const res = await fetch(`${url}/health`);
+      const res = await fetch(`${url}/health/live`);
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new CliError(`wrangler dev did not answer ${url}/health within ${timeoutMs / 1000}s`);
+  throw new CliError(`wrangler dev did not answer ${url}/health/live within ${timeoutMs / 1000}s`);
 }
 
 /**

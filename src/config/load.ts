@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { modelIssues } from "./model-spec.ts";
 import { HooklineConfig } from "./schema.ts";
 
 /** One parsed YAML file: where it came from and what it holds. */
@@ -87,21 +88,31 @@ function fixFor(issue: z.core.$ZodIssue): string {
  * @example loadConfig([{ file: "hookline.yaml", data: parsedYaml }])
  */
 export function loadConfig(layers: readonly ConfigLayer[]): LoadResult {
-  const merged = withDefaultModel(layers.reduce<unknown>((acc, layer) => mergeLayers(acc, layer.data), {}));
-  const parsed = HooklineConfig.safeParse(merged);
-  if (parsed.success) return { ok: true, config: parsed.data };
+  const raw = layers.reduce<unknown>((acc, layer) => mergeLayers(acc, layer.data), {});
+  // Model strings are checked before `model: default` is replaced, so a bad `defaults.model` is blamed once.
+  const models: ConfigIssue[] = modelIssues(raw).map((i) => ({
+    file: blame(layers, i.path),
+    path: formatPath(i.path),
+    message: i.message,
+    fix: i.fix,
+  }));
+  const parsed = HooklineConfig.safeParse(withDefaultModel(raw));
+  if (parsed.success && models.length === 0) return { ok: true, config: parsed.data };
+  if (parsed.success) return { ok: false, issues: models };
   return {
     ok: false,
-    issues: parsed.error.issues.map((issue) => {
-      const fix = fixFor(issue);
-      return {
-        file: blame(layers, issue.path),
-        path: formatPath(issue.path) || "(top level)",
-        // Custom checks carry their fix in the message; don't say it twice.
-        message: fix === issue.message ? "invalid value" : issue.message,
-        fix,
-      };
-    }),
+    issues: models.concat(
+      parsed.error.issues.map((issue) => {
+        const fix = fixFor(issue);
+        return {
+          file: blame(layers, issue.path),
+          path: formatPath(issue.path) || "(top level)",
+          // Custom checks carry their fix in the message; don't say it twice.
+          message: fix === issue.message ? "invalid value" : issue.message,
+          fix,
+        };
+      }),
+    ),
   };
 }
 

@@ -3,6 +3,7 @@ import { DurationSchema } from "../core/duration.ts";
 import type { Scheme } from "../core/verify/types.ts";
 import { PriceTableSchema } from "../engine/governor.ts";
 import { type Workflow, WorkflowSchema } from "../engine/workflow-schema.ts";
+import { NEWEST_GRAPH_VERSION } from "./graph-versions.ts";
 import { checkTriggers } from "./trigger-check.ts";
 import { TriggersSchema } from "./trigger-schema.ts";
 
@@ -85,10 +86,11 @@ export const WhatsAppSource = z.strictObject({
   graphBaseUrl: z.url().default("https://graph.facebook.com"),
   /** An env var that, when set, overrides `graphBaseUrl`. */
   graphBaseUrlEnv: EnvName.optional(),
+  /** Keep it current: Meta retires each version about two years after its release (see `hookline doctor`). */
   graphVersion: z
     .string()
     .regex(/^v\d+\.\d+$/)
-    .default("v21.0"),
+    .default(NEWEST_GRAPH_VERSION),
   chat: Chat,
   ...common,
 });

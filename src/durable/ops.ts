@@ -37,6 +37,15 @@ export class OpsObject extends DurableObject<Env> {
   dropDeadEvents(...a: Parameters<Api["dropDeadEvents"]>) {
     return this.ops.dropDeadEvents(...a);
   }
+  countEvents(...a: Parameters<Api["countEvents"]>) {
+    return this.ops.countEvents(...a);
+  }
+  metrics() {
+    return this.ops.metrics();
+  }
+  probe() {
+    return this.ops.probe();
+  }
   override alarm() {
     return this.ops.alarm();
   }

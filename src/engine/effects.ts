@@ -148,6 +148,8 @@ export const EmitEffectSchema = z.discriminatedUnion("event", [
       status: z.enum(["succeeded", "failed", "retrying", "timed_out"]),
       at,
       latency_ms: z.number(),
+      /** The llm step's model string, so tokens and cost can be told apart by model. */
+      model: z.string().optional(),
       input_tokens: z.number().optional(),
       output_tokens: z.number().optional(),
       cost_usd: z.number().optional(),

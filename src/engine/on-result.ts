@@ -113,6 +113,7 @@ function finishBase(tx: Tx, block: AttemptBlock) {
     kind: block.kind,
     at: tx.now,
     latency_ms: tx.now - block.startedAt,
+    ...(block.model !== null && { model: block.model }),
   };
 }
 

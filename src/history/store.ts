@@ -77,6 +77,8 @@ export interface HistoryStore {
   getDelivery(key: string): Promise<DeliveryListItem | null>;
   /** Deletes runs (with their attempts and events) and deliveries older than `before`, at most `max` runs. */
   purge(before: number, max?: number): Promise<{ runs: number; deliveries: number }>;
+  /** A cheap query against the history tables: Postgres answers and is migrated (GET /health). */
+  ping(): Promise<void>;
   /** Releases the connection (a Workers pool lives for one request). */
   close(): Promise<void>;
 }
@@ -170,6 +172,10 @@ de as (delete from deliveries where key in
 select (select count(*) from gone)::int as runs, (select count(*) from de)::int as deliveries`);
       const row = rowsOf(result)[0] ?? {};
       return { runs: Number(row.runs ?? 0), deliveries: Number(row.deliveries ?? 0) };
+    },
+
+    async ping() {
+      await db.execute(sql`select 1 from ${runs} limit 1`);
     },
 
     close,

@@ -6,10 +6,17 @@ import {
   type DeliveryIndexRow,
   deadEvents,
   deliveryIndex,
+  healthProbe,
+  type MetricValueRow,
+  metricDeliveries,
+  metricMarks,
+  metricValues,
   type RunIndexRow,
   runIndex,
 } from "../db/durable/ops-schema.ts";
 import { EventEnvelope } from "../engine/messages.ts";
+import { DELIVERY_EVENT } from "../history/fold.ts";
+import { type MetricUpdate, metricsOfDelivery, metricsOfEvent } from "./metrics.ts";
 import { migrateObject } from "./migrate.ts";
 import type { ObjectState } from "./ports.ts";
 import { openDb } from "./sqlite.ts";
@@ -29,6 +36,9 @@ export const DeliverySummary = z.object({
   decision: z.string().nullable().optional(),
 });
 export type DeliverySummary = z.infer<typeof DeliverySummary>;
+
+/** How long a counted fact's mark is kept: far longer than any queue redelivery of an applied batch. */
+const MARK_KEEP_MS = 7 * 86_400_000;
 
 const CursorArg = z.object({ at: z.number(), id: z.string() });
 
@@ -81,6 +91,7 @@ export class Ops {
     const parsed = z.array(DeliverySummary).parse(rows);
     const { storage } = this.host;
     storage.transactionSync(() => {
+      this.countDeliveries(parsed);
       for (const r of parsed) {
         storage.sql.exec(
           UPSERT_DELIVERY,
@@ -144,6 +155,7 @@ export class Ops {
   async applyRunEvents(events: EventEnvelope[]): Promise<void> {
     const parsed = z.array(EventEnvelope).parse(events);
     this.host.storage.transactionSync(() => {
+      this.countEventsSync(parsed);
       for (const e of parsed) {
         if (e.type !== "run.state" || !e.runId || !e.workflowId) continue;
         const state = String(e.data.state);
@@ -170,6 +182,7 @@ export class Ops {
           .run();
       }
     });
+    await this.armAlarm();
   }
 
   async listRuns(query: z.input<typeof RunQuery>): Promise<RunIndexRow[]> {
@@ -228,10 +241,116 @@ export class Ops {
     return list.length;
   }
 
-  /** Hourly purge of index rows whose ledger entry has expired too. */
+  /**
+   * Adds applied events to the /metrics counters (with Postgres history, the EVENTS consumer calls this after
+   * its write; without, `applyRunEvents` does it). Idempotent: each fact counts once (see `metricsOfEvent`),
+   * and `delivery.seen` events count like `indexDeliveries`.
+   */
+  async countEvents(events: EventEnvelope[]): Promise<void> {
+    const parsed = z.array(EventEnvelope).parse(events);
+    this.host.storage.transactionSync(() => this.countEventsSync(parsed));
+    await this.armAlarm();
+  }
+
+  /** Every stored series plus the gauges read now, for GET /metrics. */
+  async metrics(): Promise<{ values: MetricValueRow[]; deadEvents: number }> {
+    const values = this.db.select().from(metricValues).all();
+    const dead = this.db.select({ n: sql<number>`count(*)` }).from(deadEvents).get()?.n ?? 0;
+    return { values, deadEvents: dead };
+  }
+
+  /** GET /health's storage probe: writes a row and reads it back. */
+  async probe(): Promise<{ ok: boolean; at: number }> {
+    const at = Date.now();
+    this.db
+      .insert(healthProbe)
+      .values({ id: 1, at })
+      .onConflictDoUpdate({ target: healthProbe.id, set: { at } })
+      .run();
+    const row = this.db.select().from(healthProbe).where(eq(healthProbe.id, 1)).get();
+    return { ok: row?.at === at, at };
+  }
+
+  /** Hourly purge of index rows whose ledger entry has expired too, and of metric marks past their use. */
   async alarm(): Promise<void> {
-    this.db.delete(deliveryIndex).where(lte(deliveryIndex.expiresAt, Date.now())).run();
-    const left = this.db.select({ key: deliveryIndex.key }).from(deliveryIndex).limit(1).get();
-    if (left) await this.host.storage.setAlarm(Date.now() + 60 * 60_000);
+    const now = Date.now();
+    this.db.delete(deliveryIndex).where(lte(deliveryIndex.expiresAt, now)).run();
+    this.db.delete(metricDeliveries).where(lte(metricDeliveries.expiresAt, now)).run();
+    this.db
+      .delete(metricMarks)
+      .where(lte(metricMarks.at, now - MARK_KEEP_MS))
+      .run();
+    const left =
+      this.db.select({ key: deliveryIndex.key }).from(deliveryIndex).limit(1).get() ??
+      this.db.select({ key: metricMarks.key }).from(metricMarks).limit(1).get() ??
+      this.db.select({ key: metricDeliveries.key }).from(metricDeliveries).limit(1).get();
+    if (left) await this.host.storage.setAlarm(now + 60 * 60_000);
+  }
+
+  private async armAlarm(): Promise<void> {
+    if ((await this.host.storage.getAlarm()) === null) {
+      await this.host.storage.setAlarm(Date.now() + 60 * 60_000);
+    }
+  }
+
+  /** Inside a transaction: counts each event's fact unless its mark is already there. */
+  private countEventsSync(events: readonly EventEnvelope[]): void {
+    const now = Date.now();
+    const deliveries: DeliverySummary[] = [];
+    for (const e of events) {
+      if (e.type === DELIVERY_EVENT) {
+        const row = DeliverySummary.safeParse(e.data);
+        if (row.success) deliveries.push(row.data);
+        continue;
+      }
+      const fact = metricsOfEvent(e);
+      if (!fact) continue;
+      const fresh = this.db
+        .insert(metricMarks)
+        .values({ key: fact.mark, at: now })
+        .onConflictDoNothing()
+        .returning({ key: metricMarks.key })
+        .all();
+      if (fresh.length > 0) this.addMetrics(fact.updates);
+    }
+    this.countDeliveries(deliveries);
+  }
+
+  /** Inside a transaction: counts what each summary's seen count adds to what was counted for its key. */
+  private countDeliveries(rows: readonly DeliverySummary[]): void {
+    for (const row of rows) {
+      const counted =
+        this.db
+          .select({ n: metricDeliveries.seenCount })
+          .from(metricDeliveries)
+          .where(eq(metricDeliveries.key, row.key))
+          .get()?.n ?? 0;
+      if (row.seenCount <= counted) continue;
+      this.addMetrics(metricsOfDelivery(row, counted));
+      this.db
+        .insert(metricDeliveries)
+        .values({ key: row.key, seenCount: row.seenCount, expiresAt: row.expiresAt })
+        .onConflictDoUpdate({
+          target: metricDeliveries.key,
+          set: {
+            seenCount: row.seenCount,
+            expiresAt: sql`max(${metricDeliveries.expiresAt}, excluded.expires_at)`,
+          },
+        })
+        .run();
+    }
+  }
+
+  private addMetrics(updates: readonly MetricUpdate[]): void {
+    for (const u of updates) {
+      this.db
+        .insert(metricValues)
+        .values({ name: u.name, labels: u.labels, value: u.inc })
+        .onConflictDoUpdate({
+          target: [metricValues.name, metricValues.labels],
+          set: { value: sql`${metricValues.value} + excluded.value` },
+        })
+        .run();
+    }
   }
 }

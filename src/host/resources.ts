@@ -18,6 +18,9 @@ export type OpsApi = Pick<
   | "parkDeadEvents"
   | "deadEvents"
   | "dropDeadEvents"
+  | "countEvents"
+  | "metrics"
+  | "probe"
 >;
 
 /**

@@ -1,6 +1,7 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { z } from "zod";
+import { ECHO_SPEC } from "../config/model-spec.ts";
 import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
 import { createEchoModel } from "./echo.ts";
 import { ollamaRoot } from "./ollama-check.ts";
@@ -37,7 +38,6 @@ export interface ResolvedModel {
 }
 
 const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
-const ECHO_SPEC = /^echo(?:\?delayMs=(\d{1,6}))?$/;
 
 /**
  * Maps a workflow's `model` string to an AI SDK language model. Switching provider is a

@@ -14,6 +14,7 @@ let lastPurgeAt = 0;
  *   of backoff) the batch goes to the EVENTS dead-letter queue, is parked in the OpsObject and waits for
  *   `hookline events replay`: nothing is dropped.
  * - Without: `run.state` events feed the Durable Object run index (idempotent too).
+ * Either way the OpsObject adds them to the /metrics counters, once per fact (src/host/metrics.ts).
  */
 export async function handleEventBatch(batch: QueueBatch, res: Resources): Promise<void> {
   const events = parseEvents(batch);
@@ -29,6 +30,8 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
   const store = res.history();
   try {
     await store.write(events);
+    // The /metrics counters, after the write: a batch that never lands in history is not counted either.
+    await res.ops().countEvents(events);
     batch.ackAll();
     await purgeNowAndThen(store, res.config.history.retention);
   } catch (err) {

@@ -47,7 +47,7 @@ async function startServer(port: number): Promise<ChildProcess> {
   await vi.waitFor(
     async () => {
       if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${output}`);
-      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
     },
     { timeout: 20_000, interval: 100 },
   );

@@ -2,6 +2,7 @@ import { chatScenarios } from "./chat.ts";
 import { whatsappChatScenarios } from "./chat-whatsapp.ts";
 import { dedupScenarios } from "./dedup.ts";
 import { genericScenarios } from "./generic.ts";
+import { operatorScenarios } from "./operator.ts";
 import { runScenarios } from "./runs.ts";
 import { telegramIngressScenarios } from "./telegram.ts";
 import { whatsappIngressScenarios } from "./whatsapp.ts";
@@ -9,7 +10,7 @@ import { whatsappIngressScenarios } from "./whatsapp.ts";
 /**
  * The one list of HTTP-level scenarios that must hold on both runtimes: ingress reasons for every route,
  * the duplicate storm, runs (cancel with the upstream aborted, governor, wait/resume, fan-out) and chat
- * (a reply, /stop, each onBusy policy, approvals; Telegram and WhatsApp).
+ * (a reply, /stop, each onBusy policy, approvals; Telegram and WhatsApp), /health and /metrics.
  * test/workers/scenarios.test.ts runs it on workerd, test/node/scenarios.test.ts on the Node server.
  */
 export function allScenarios(): void {
@@ -20,4 +21,5 @@ export function allScenarios(): void {
   runScenarios();
   chatScenarios();
   whatsappChatScenarios();
+  operatorScenarios();
 }

@@ -40,7 +40,7 @@ export function whatsappChatScenarios() {
       await sendWhatsApp(from, [{ id: uniqueId("wamid."), text: "hi there" }]);
       await vi.waitFor(async () => expect(await graphCalls(from)).toHaveLength(1), { timeout: 10_000 });
       const [call] = await graphCalls(from);
-      expect(call?.path).toBe("/v21.0/5550001/messages");
+      expect(call?.path).toBe("/v26.0/5550001/messages");
       expect(call?.authorization).toBe(`Bearer ${TEST_BINDINGS.WHATSAPP_DEMO_ACCESS_TOKEN}`);
       expect(call?.body.text?.body).toBe("echo: hi there");
     });

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * A queryable index of deliveries across all sessions, for the admin API. Eventually consistent: the
@@ -60,3 +60,49 @@ export const deadEvents = sqliteTable(
   },
   (t) => [index("dead_events_dead_at").on(t.deadAt)],
 );
+
+/**
+ * Prometheus counters and histogram series for GET /metrics, one row per (name, labels). Fed by the events
+ * the EVENTS consumer has applied and by delivery summaries; `labels` is the rendered `{k="v",…}` text.
+ */
+export const metricValues = sqliteTable(
+  "metric_values",
+  {
+    name: text("name").notNull(),
+    labels: text("labels").notNull(),
+    value: real("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.labels] })],
+);
+
+export type MetricValueRow = typeof metricValues.$inferSelect;
+
+/**
+ * What has been counted, by a key derived from what happened (`run-end:<runId>`, `step:<runId>:<attemptId>`),
+ * so a redelivered or re-sent event never counts twice. Kept 7 days, far longer than a redelivery window.
+ */
+export const metricMarks = sqliteTable(
+  "metric_marks",
+  {
+    key: text("key").primaryKey(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("metric_marks_at").on(t.at)],
+);
+
+/** The seen count already counted per delivery key, until the key expires from the ledger too. */
+export const metricDeliveries = sqliteTable(
+  "metric_deliveries",
+  {
+    key: text("key").primaryKey(),
+    seenCount: integer("seen_count").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("metric_deliveries_expires").on(t.expiresAt)],
+);
+
+/** One row that GET /health writes and reads back to prove the object's storage is writable. */
+export const healthProbe = sqliteTable("health_probe", {
+  id: integer("id").primaryKey(),
+  at: integer("at").notNull(),
+});

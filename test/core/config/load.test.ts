@@ -110,6 +110,62 @@ describe("config loading", () => {
   });
 });
 
+describe("model strings", () => {
+  const withSteps = (steps: unknown[], defaults?: unknown) => ({
+    file: "hookline.yaml",
+    data: { ...base.data, ...(defaults ? { defaults } : {}), workflows: { w: { steps } } },
+  });
+
+  it("rejects `model: gpt4` with the file, the step's path and a fix, nested steps too", () => {
+    const result = loadConfig([
+      withSteps([
+        { id: "a", kind: "llm", model: "gpt4", prompt: "x" },
+        {
+          id: "each",
+          kind: "parallel",
+          forEach: "input.items",
+          steps: [{ id: "b", kind: "llm", model: "openai:", prompt: "x" }],
+        },
+      ]),
+    ]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(formatIssues(result.issues)).toBe(
+      [
+        'hookline.yaml: workflows.w.steps[0].model: unknown model "gpt4" (did you mean openai:gpt4 or ollama:gpt4?)',
+        "    fix: use one of: echo, echo?delayMs=<ms>, openai:<model>, ollama:<model> or default",
+        'hookline.yaml: workflows.w.steps[1].steps[0].model: model "openai:" names no model',
+        "    fix: write openai:<model>, e.g. openai:gpt-4o-mini",
+      ].join("\n"),
+    );
+  });
+
+  it("blames a bad defaults.model once, on the overlay that set it, not on every `model: default` step", () => {
+    const overlay = { file: "config/prod.yaml", data: { defaults: { model: "llama3" } } };
+    const result = loadConfig([
+      withSteps([{ id: "a", kind: "llm", model: "default", prompt: "x" }]),
+      overlay,
+    ]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual([
+      {
+        file: "config/prod.yaml",
+        path: "defaults.model",
+        message: 'unknown model "llama3" (did you mean openai:llama3 or ollama:llama3?)',
+        fix: "use one of: echo, echo?delayMs=<ms>, openai:<model>, ollama:<model>",
+      },
+    ]);
+  });
+
+  it("accepts every form the registry knows", () => {
+    const steps = ["echo", "echo?delayMs=20", "openai:gpt-4o-mini", "ollama:llama3.2:1b", "default"].map(
+      (model, i) => ({ id: `s${i}`, kind: "llm", model, prompt: "x" }),
+    );
+    expect(loadConfig([withSteps(steps)]).ok).toBe(true);
+  });
+});
+
 describe("mergeLayers", () => {
   it("merges objects key by key, replaces lists and deletes keys set to null", () => {
     expect(mergeLayers({ a: { b: 1, c: 2 }, l: [1, 2] }, { a: { c: 3 }, l: [9] })).toEqual({

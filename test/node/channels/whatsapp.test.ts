@@ -36,7 +36,7 @@ describe("WhatsApp sender: sending", () => {
     expect(sent.messageIds).toEqual(wamids());
     expect(graph.calls).toHaveLength(1);
     const [call] = graph.calls;
-    expect(call?.path).toBe(`/v21.0/${PHONE_ID}/messages`);
+    expect(call?.path).toBe(`/v26.0/${PHONE_ID}/messages`);
     expect(call?.authorization).toBe(`Bearer ${TOKEN}`);
     expect(call?.body).toEqual({
       messaging_product: "whatsapp",
