@@ -237,10 +237,31 @@ export const API_ROUTES: ApiRoute[] = [
     method: "get",
     path: "/health",
     tag: "meta",
-    summary: "Liveness and the routes this config serves",
+    summary: "Readiness: each component, and the routes this config serves",
     auth: "none",
-    responses: { 200: { description: "Up", schema: S.Health } },
+    responses: {
+      200: { description: "Every required component is up", schema: S.Health },
+      503: { description: "A required component is down (see `components`)", schema: S.Health },
+    },
     errors: [],
+  },
+  {
+    method: "get",
+    path: "/health/live",
+    tag: "meta",
+    summary: "Liveness: the process answers (no I/O)",
+    auth: "none",
+    responses: { 200: { description: "Alive", schema: S.Live } },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    tag: "meta",
+    summary: "Counters and histograms in Prometheus text format 0.0.4",
+    auth: "admin",
+    responses: { 200: { description: "The metrics", contentType: "text/plain" } },
+    errors: ADMIN_ERRORS,
   },
   {
     method: "get",
@@ -251,7 +272,7 @@ export const API_ROUTES: ApiRoute[] = [
     responses: { 200: { description: "The document", schema: S.OpenApiDoc } },
     errors: [],
   },
-  // The dashboard (/dashboard) and the health/metrics routes (/metrics) go in this section.
+  // The dashboard (/dashboard) goes in this section.
 ];
 
 /** What every error code means and what the sender (or operator) should do. */

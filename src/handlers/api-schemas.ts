@@ -163,12 +163,22 @@ export const DeliveryDetail = Delivery.extend({
 export const DeadEvents = z.object({ total: z.int(), oldest: z.array(Json) });
 export const ReplayAnswer = z.object({ replayed: z.int(), left: z.int() });
 
+export const HealthComponent = z.object({
+  name: z.string().describe("config, secrets:<source>, storage, queues, postgres, model:<provider>, admin"),
+  status: z.enum(["up", "down", "skipped"]),
+  required: z.boolean(),
+  detail: z.string().describe("Names env vars and hosts, never secret values"),
+});
+
 export const Health = z.looseObject({
-  status: z.literal("ok"),
+  status: z.enum(["ok", "unavailable"]),
   env: z.string().nullable(),
   runtime: z.string(),
+  components: z.array(HealthComponent),
   sources: z.array(z.object({ name: z.string(), channel: z.string(), route: z.string() })),
 });
+
+export const Live = z.object({ status: z.literal("ok") });
 
 export const OpenApiDoc = z.looseObject({ openapi: z.string() }).describe("This document");
 
