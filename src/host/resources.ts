@@ -18,6 +18,8 @@ export type OpsApi = Pick<
   | "parkDeadEvents"
   | "deadEvents"
   | "dropDeadEvents"
+  | "publish"
+  | "feedSince"
 >;
 
 /**

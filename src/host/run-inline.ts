@@ -16,6 +16,8 @@ export interface InlineHost {
   /** Open attempts (queued or running), not counting `except` (the attempt whose result is being applied). */
   openAttempts(except?: string): number;
   waitUntil(promise: Promise<unknown>): void;
+  /** An llm attempt's text so far, as it streams (for `GET /runs/:id/stream`). */
+  onText?(attemptId: string, stepId: string, text: string): void;
 }
 
 /**
@@ -60,7 +62,8 @@ export class InlineSteps {
       void host.watchers.wait(m.attemptId).then((r) => {
         if (r !== "done") controller.abort(new Error(`run ${r}`));
       });
-      const report = await runAttempt(m, host.deps, controller.signal);
+      const onText = host.onText ? (text: string) => host.onText?.(m.attemptId, m.stepId, text) : undefined;
+      const report = await runAttempt(m, host.deps, controller.signal, onText);
       await host.applyResult(m.stepId, m.attemptId, report);
     })()
       .catch((err) => console.error(`inline step ${m.attemptId} not applied: ${(err as Error).message}`))

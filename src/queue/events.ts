@@ -28,6 +28,11 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
   try {
     await store.write(events);
     batch.ackAll();
+    // The dashboard's live feed; best effort (the lists read Postgres).
+    await res
+      .ops()
+      .publish(events)
+      .catch((err) => console.warn(`live feed: ${(err as Error).message}`));
     await purgeNowAndThen(store, res.config.history.retention);
   } catch (err) {
     const attempts = Math.max(...batch.messages.map((m) => m.attempts));

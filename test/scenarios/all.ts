@@ -2,6 +2,7 @@ import { chatScenarios } from "./chat.ts";
 import { whatsappChatScenarios } from "./chat-whatsapp.ts";
 import { dedupScenarios } from "./dedup.ts";
 import { genericScenarios } from "./generic.ts";
+import { relaunchScenarios } from "./relaunch.ts";
 import { runScenarios } from "./runs.ts";
 import { telegramIngressScenarios } from "./telegram.ts";
 import { whatsappIngressScenarios } from "./whatsapp.ts";
@@ -18,6 +19,7 @@ export function allScenarios(): void {
   whatsappIngressScenarios();
   dedupScenarios();
   runScenarios();
+  relaunchScenarios();
   chatScenarios();
   whatsappChatScenarios();
 }
