@@ -31,6 +31,9 @@ export class OpsObject extends DurableObject<Env> {
   feedSince(...a: Parameters<Api["feedSince"]>) {
     return this.ops.feedSince(...a);
   }
+  releaseSubscriber(...a: Parameters<Api["releaseSubscriber"]>) {
+    return this.ops.releaseSubscriber(...a);
+  }
   listRuns(...a: Parameters<Api["listRuns"]>) {
     return this.ops.listRuns(...a);
   }

@@ -39,6 +39,9 @@ export class RunObject extends DurableObject<Env> {
   eventsSince(...a: Parameters<Api["eventsSince"]>) {
     return this.run.eventsSince(...a);
   }
+  releaseSubscriber(...a: Parameters<Api["releaseSubscriber"]>) {
+    return this.run.releaseSubscriber(...a);
+  }
   stepStarted(...a: Parameters<Api["stepStarted"]>) {
     return this.run.stepStarted(...a);
   }

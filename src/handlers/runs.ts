@@ -102,10 +102,12 @@ async function runStream(c: AppContext) {
   let page = await run.eventsSince(after);
   if (page.status === "unknown" && page.lastSeq === 0) return problem("not_found", `no run "${id}"`);
   const offsets: Record<string, number> = {};
+  const subscriber = crypto.randomUUID();
   return streamSSE(c, async (stream) => {
     let closed = false;
     stream.onAbort(() => {
       closed = true;
+      run.releaseSubscriber(subscriber).catch(() => {});
     });
     await stream.write("retry: 1000\n\n");
     while (!closed) {
@@ -127,7 +129,7 @@ async function runStream(c: AppContext) {
       }
       const quiet = page.events.length === 0 && page.live.length === 0;
       if (quiet) await stream.write(": keep-alive\n\n");
-      page = await run.eventsSince(after, STREAM_POLL_MS, offsets);
+      page = await run.eventsSince(after, STREAM_POLL_MS, offsets, subscriber);
     }
   });
 }

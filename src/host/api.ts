@@ -26,7 +26,13 @@ export interface RunApi {
   /** Starts a linked run: the same workflow and input (`restart`), or from the failed step (`retry`). */
   relaunch(args: { kind: "restart" | "retry"; runId: string }): Promise<RelaunchResult>;
   /** The run's event log after a sequence number, and live text (what the run stream serves). */
-  eventsSince(after: number, waitMs?: number, offsets?: Record<string, number>): Promise<RunEventsPage>;
+  eventsSince(
+    after: number,
+    waitMs?: number,
+    offsets?: Record<string, number>,
+    subscriber?: string,
+  ): Promise<RunEventsPage>;
+  releaseSubscriber(subscriber: string): Promise<void>;
   /** Step worker → run: one attempt's life. */
   stepStarted(attemptId: string): Promise<{ proceed: boolean }>;
   watchCancel(attemptId: string): Promise<WatchResult>;

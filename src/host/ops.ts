@@ -209,15 +209,20 @@ export class Ops {
    * The feed after `after` (of epoch `epoch`; another epoch starts from the oldest kept). With nothing new,
    * waits up to `waitMs` for the next publish: one outstanding call per subscriber, woken together.
    */
-  async feedSince(after: number, epoch?: string, waitMs = 0): Promise<FeedPage> {
+  async feedSince(after: number, epoch?: string, waitMs = 0, subscriber?: string): Promise<FeedPage> {
     const from = epoch === this.epoch ? Math.max(0, Math.floor(Number(after) || 0)) : 0;
     const read = () => this.feed.filter((e) => e.seq > from);
     let events = read();
     if (events.length === 0 && waitMs > 0) {
-      await this.subscribers.wait(Math.min(waitMs, FEED_WAIT_MS));
+      await this.subscribers.wait(Math.min(waitMs, FEED_WAIT_MS), subscriber);
       events = read();
     }
     return { epoch: this.epoch, events, lastSeq: this.feedSeq, subscribers: this.subscribers.size };
+  }
+
+  /** A feed subscriber went away: end its `feedSince` wait now. */
+  async releaseSubscriber(subscriber: string): Promise<void> {
+    this.subscribers.release(String(subscriber));
   }
 
   async listRuns(query: z.input<typeof RunQuery>): Promise<RunIndexRow[]> {

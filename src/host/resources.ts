@@ -20,6 +20,7 @@ export type OpsApi = Pick<
   | "dropDeadEvents"
   | "publish"
   | "feedSince"
+  | "releaseSubscriber"
 >;
 
 /**

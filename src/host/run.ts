@@ -364,7 +364,12 @@ export class Run implements RunApi {
    * from), plus the text inline llm attempts have streamed beyond `offsets`. With nothing new and the run not
    * over, waits up to `waitMs` for the next commit or more text: an outstanding call per subscriber.
    */
-  async eventsSince(after: number, waitMs = 0, offsets: Record<string, number> = {}): Promise<RunEventsPage> {
+  async eventsSince(
+    after: number,
+    waitMs = 0,
+    offsets: Record<string, number> = {},
+    subscriber?: string,
+  ): Promise<RunEventsPage> {
     const from = Math.max(0, Math.floor(Number(after) || 0));
     const page = () => {
       const status = this.state?.status ?? "unknown";
@@ -378,10 +383,15 @@ export class Run implements RunApi {
     };
     let first = page();
     if (first.events.length === 0 && first.live.length === 0 && !first.finished && waitMs > 0) {
-      await this.changes.wait(Math.min(waitMs, MAX_WAIT_MS));
+      await this.changes.wait(Math.min(waitMs, MAX_WAIT_MS), subscriber);
       first = page();
     }
     return first;
+  }
+
+  /** A stream subscriber went away: end its `eventsSince` wait now. */
+  async releaseSubscriber(subscriber: string): Promise<void> {
+    this.changes.release(String(subscriber));
   }
 
   /** The run's status, or null if it was never started. */
