@@ -28,11 +28,7 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
   try {
     await store.write(events);
     batch.ackAll();
-    // The dashboard's live feed; best effort (the lists read Postgres).
-    await res
-      .ops()
-      .publish(events)
-      .catch((err) => console.warn(`live feed: ${(err as Error).message}`));
+    await publishLive(res, events);
     await purgeNowAndThen(store, res.config.history.retention);
   } catch (err) {
     const attempts = Math.max(...batch.messages.map((m) => m.attempts));
@@ -59,6 +55,15 @@ export async function handleDeadEventBatch(batch: QueueBatch, res: Resources): P
     );
   }
   batch.ackAll();
+}
+
+/** The dashboard's live feed (`GET /admin/stream`); best effort: with history the lists read Postgres. */
+async function publishLive(res: Resources, events: EventEnvelope[]): Promise<void> {
+  try {
+    await res.ops().publish(events);
+  } catch (err) {
+    console.warn(`live feed: ${(err as Error).message}`);
+  }
 }
 
 function parseEvents(batch: QueueBatch): EventEnvelope[] {
