@@ -154,6 +154,9 @@ export const DASHBOARD_JS = String.raw`"use strict";
   }
   function renderRuns() {
     var body = $("runs-body");
+    // Re-rendering must not take the keyboard focus away from the run button it was on.
+    var active = document.activeElement;
+    var focusedRun = active && body.contains(active) ? active.getAttribute("data-run") : null;
     var list = Array.from(runs.values()).sort(function (a, b) {
       return String(b.startedAt).localeCompare(String(a.startedAt));
     }).slice(0, 25);
@@ -170,6 +173,10 @@ export const DASHBOARD_JS = String.raw`"use strict";
       ]);
       body.appendChild(tr);
     });
+    if (focusedRun) {
+      var again = body.querySelector('button[data-run="' + focusedRun + '"]');
+      if (again) again.focus();
+    }
   }
 
   // ---- run detail -------------------------------------------------------------------------------

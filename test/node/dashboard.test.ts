@@ -84,6 +84,9 @@ useTarget({
   fetch: (request) => fetch(request),
 });
 
+/** `expect.poll` with room for a loaded machine (its default gives up after one second). */
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 8_000, interval: 50 });
+
 const runRow = (runId: string) => page.locator(`#runs-body tr[data-run="${runId}"]`);
 
 /** Opens a run's detail from the recent runs list, by keyboard. */
@@ -91,7 +94,7 @@ async function openRun(runId: string) {
   const open = page.locator(`#runs-body button[data-run="${runId}"]`);
   await open.focus();
   await page.keyboard.press("Enter");
-  await expect.poll(() => page.locator("#d-id").textContent()).toBe(runId);
+  await poll(() => page.locator("#d-id").textContent()).toBe(runId);
 }
 
 describe("dashboard in Chromium", { timeout: 20_000 }, () => {
@@ -100,7 +103,7 @@ describe("dashboard in Chromium", { timeout: 20_000 }, () => {
     await page.screenshot({ path: join(shots, "dashboard-sign-in.png") });
     await page.getByLabel("Admin token").fill("not-the-token");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/Wrong token/);
+    await poll(() => page.getByRole("alert").textContent()).toMatch(/Wrong token/);
     await page.getByLabel("Admin token").fill(TOKEN);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Recent runs" }).waitFor();
@@ -128,12 +131,12 @@ describe("dashboard in Chromium", { timeout: 20_000 }, () => {
     const { json } = await deliver("run-echo", { text: "hello dashboard" });
     const runId = json.runId as string;
     await runRow(runId).waitFor();
-    await expect.poll(() => runRow(runId).locator(".status").textContent()).toBe("completed");
+    await poll(() => runRow(runId).locator(".status").textContent()).toBe("completed");
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
       true,
     );
-    await expect.poll(() => page.locator("#models-body").textContent()).toMatch(/echo/);
-    await expect.poll(() => page.locator("#c-deliveries").textContent()).toMatch(/^[1-9]/);
+    await poll(() => page.locator("#models-body").textContent()).toMatch(/echo/);
+    await poll(() => page.locator("#c-deliveries").textContent()).toMatch(/^[1-9]/);
   });
 
   it("stops a streaming run: shows cancelled with its latency, and the upstream stream is closed", async () => {
@@ -144,13 +147,13 @@ describe("dashboard in Chromium", { timeout: 20_000 }, () => {
     await runRow(runId).waitFor();
     await openRun(runId);
     // Streamed model output shows while the step runs.
-    await expect.poll(() => page.locator("#live").textContent()).toMatch(/t1 t2/);
+    await poll(() => page.locator("#live").textContent()).toMatch(/t1 t2/);
     await page.screenshot({ path: join(shots, "dashboard-run-streaming.png") });
     await page.getByRole("button", { name: "Stop" }).click();
     await expect
       .poll(() => page.locator("#act-result").textContent())
       .toMatch(/Stopped: cancelled · latency \d+ ms/);
-    await expect.poll(() => page.locator("#d-status").textContent()).toBe("cancelled");
+    await poll(() => page.locator("#d-status").textContent()).toBe("cancelled");
     const seen = await waitForRequest(
       fakes.openai(),
       (r) => JSON.stringify(r.body).includes(tag) && r.closedAt !== undefined,
@@ -165,12 +168,12 @@ describe("dashboard in Chromium", { timeout: 20_000 }, () => {
     await runRow(oldId).waitFor();
     await openRun(oldId);
     await page.getByRole("button", { name: "Restart" }).click();
-    await expect.poll(() => page.locator("#act-result").textContent()).toMatch(/Restarted as run run_/);
+    await poll(() => page.locator("#act-result").textContent()).toMatch(/Restarted as run run_/);
     await page.locator("#act-result button").click();
     await expect
       .poll(() => page.locator("#d-links").textContent())
       .toContain(`restart of ${oldId.slice(0, 16)}`);
-    await expect.poll(() => page.locator("#d-status").textContent()).toBe("completed");
+    await poll(() => page.locator("#d-status").textContent()).toBe("completed");
     await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
   });
 
@@ -189,7 +192,7 @@ describe("dashboard in Chromium", { timeout: 20_000 }, () => {
       .toMatch(/Retrying from polish as run run_/);
     await page.screenshot({ path: join(shots, "dashboard-dead-letters.png") });
     await page.locator("#act-result button").click();
-    await expect.poll(() => page.locator("#d-status").textContent()).toBe("completed");
+    await poll(() => page.locator("#d-status").textContent()).toBe("completed");
     expect(await page.locator("#d-links").textContent()).toContain(`retry of ${failedId.slice(0, 16)}`);
     expect(await page.locator("#steps-body").textContent()).toMatch(/draft.*reused/);
   });
@@ -205,8 +208,8 @@ describe("dashboard in Chromium", { timeout: 20_000 }, () => {
     const focused = await page.evaluate(() => document.activeElement?.getAttribute("data-run"));
     expect(focused).toMatch(/^run_/);
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("detail-h");
-    await expect.poll(() => page.locator("#d-id").textContent()).toBe(focused);
+    await poll(() => page.evaluate(() => document.activeElement?.id)).toBe("detail-h");
+    await poll(() => page.locator("#d-id").textContent()).toBe(focused);
     const unnamed = await page.evaluate(() =>
       Array.from(document.querySelectorAll("button, input:not([type=hidden]), select, textarea"))
         .filter((e) => {
