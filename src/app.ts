@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import { ConfigError } from "./config/load.ts";
 import { admin, adminEvents } from "./handlers/admin.ts";
+import { adminStream } from "./handlers/admin-stream.ts";
 import type { AppEnv } from "./handlers/context.ts";
+import { dashboard } from "./handlers/dashboard.ts";
 import { generic } from "./handlers/generic.ts";
 import { health, live } from "./handlers/health.ts";
 import { metrics } from "./handlers/metrics.ts";
@@ -32,9 +34,11 @@ export function createApp(resourcesOf: (env: AppEnv["Bindings"]) => Resources) {
     .route("/webhooks/whatsapp", whatsapp)
     .route("/webhooks/in", generic)
     .route("/admin/events", adminEvents)
+    .route("/admin/stream", adminStream)
     .route("/admin", admin)
     .route("/runs", runsApi)
     .route("/metrics", metrics)
+    .route("/dashboard", dashboard)
     .notFound((c) => problem("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))
     .onError((err) => {
       if (err instanceof ConfigError) {

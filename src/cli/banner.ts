@@ -7,8 +7,8 @@ import { routeOf, sign } from "./sign.ts";
 const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**
- * What `npm start` and `npm run start:node` print once the server answers: the endpoints, a signed
- * Telegram delivery and (when the demo's order source and example exist) a signed Standard Webhooks one.
+ * What `npm start` and `npm run start:node` print once the server answers: the dashboard, the endpoints, a
+ * signed Telegram delivery and (when the demo's order source and example exist) a signed Standard Webhooks one.
  */
 export async function banner(opts: {
   root: string;
@@ -18,7 +18,14 @@ export async function banner(opts: {
   notes?: string[];
 }): Promise<string> {
   const { root, config, url } = opts;
-  const lines = ["", opts.title, "", "Endpoints:"];
+  const lines = [
+    "",
+    opts.title,
+    "",
+    `Dashboard: ${url}/dashboard  (sign in with the value of ${config.admin.tokenEnv})`,
+    "",
+    "Endpoints:",
+  ];
   for (const [name, s] of Object.entries(config.sources)) {
     const methods = s.channel === "whatsapp" ? "GET|POST" : "POST";
     const scheme = s.channel === "generic" ? `, ${s.scheme}` : "";

@@ -25,6 +25,15 @@ export class OpsObject extends DurableObject<Env> {
   applyRunEvents(...a: Parameters<Api["applyRunEvents"]>) {
     return this.ops.applyRunEvents(...a);
   }
+  publish(...a: Parameters<Api["publish"]>) {
+    return this.ops.publish(...a);
+  }
+  feedSince(...a: Parameters<Api["feedSince"]>) {
+    return this.ops.feedSince(...a);
+  }
+  releaseSubscriber(...a: Parameters<Api["releaseSubscriber"]>) {
+    return this.ops.releaseSubscriber(...a);
+  }
   listRuns(...a: Parameters<Api["listRuns"]>) {
     return this.ops.listRuns(...a);
   }

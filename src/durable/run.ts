@@ -33,6 +33,15 @@ export class RunObject extends DurableObject<Env> {
   getTrace() {
     return this.run.getTrace();
   }
+  relaunch(...a: Parameters<Api["relaunch"]>) {
+    return this.run.relaunch(...a);
+  }
+  eventsSince(...a: Parameters<Api["eventsSince"]>) {
+    return this.run.eventsSince(...a);
+  }
+  releaseSubscriber(...a: Parameters<Api["releaseSubscriber"]>) {
+    return this.run.releaseSubscriber(...a);
+  }
   stepStarted(...a: Parameters<Api["stepStarted"]>) {
     return this.run.stepStarted(...a);
   }

@@ -59,6 +59,7 @@ export function advance(
 }
 
 function start(event: StartEvent, options: AdvanceOptions): { state: RunState; effects: Effect[] } {
+  const seed = event.seed;
   const initial: RunState = {
     v: 1,
     runId: event.runId,
@@ -74,10 +75,10 @@ function start(event: StartEvent, options: AdvanceOptions): { state: RunState; e
         parentId: null,
         lane: null,
         scope: null,
-        pc: 0,
+        pc: seed?.pc ?? 0,
         vars: null,
-        outputs: {},
-        last: null,
+        outputs: seed ? structuredClone(seed.outputs) : {},
+        last: seed ? structuredClone(seed.last) : null,
         block: null,
       },
     },
@@ -88,6 +89,7 @@ function start(event: StartEvent, options: AdvanceOptions): { state: RunState; e
     error: null,
     cancel: null,
     finishedAt: null,
+    ...(seed && { reused: Object.keys(seed.outputs) }),
   };
   const tx = openTx(initial, event.now, options.random);
   const version = event.workflow.version;
@@ -96,6 +98,7 @@ function start(event: StartEvent, options: AdvanceOptions): { state: RunState; e
     at: tx.now,
     ...(version !== undefined && { workflow_version: String(version) }),
     ...(event.input !== null && { input_summary: summaryJson(event.input) ?? undefined }),
+    ...(seed && { retry_from: seed.fromStep, reused: Object.keys(seed.outputs) }),
   });
   tx.queue.push("");
   drive(tx);

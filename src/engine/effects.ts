@@ -120,6 +120,9 @@ export const EmitEffectSchema = z.discriminatedUnion("event", [
       /** On `started`: the pinned workflow's version and the input's first 1,000 characters of JSON. */
       workflow_version: z.string().optional(),
       input_summary: z.string().optional(),
+      /** On `started` of a retry: the step it starts at, and the steps whose outputs it reused. */
+      retry_from: z.string().optional(),
+      reused: z.array(z.string()).optional(),
       /** On a terminal state: the output (previewed when long) and the run's usage. */
       output: JsonSchema.optional(),
       usage: usage.optional(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { StepRecordSchema } from "./context.ts";
 import { PriceTableSchema, StepUsageSchema } from "./governor.ts";
 import { JsonSchema } from "./json.ts";
 import { StepErrorSchema } from "./retry.ts";
@@ -6,6 +7,19 @@ import { WorkflowSchema } from "./workflow-schema.ts";
 
 /** Every event carries the time it happened: the engine never reads a clock. */
 const now = z.number();
+
+/**
+ * Where a retried run starts: the root thread's cursor at the step that failed, and the outputs of the
+ * top-level steps before it (reused, not run again). See `retrySeed` (src/engine/relaunch.ts).
+ */
+export const RetrySeedSchema = z.object({
+  pc: z.number().int().min(0),
+  outputs: z.record(z.string(), StepRecordSchema),
+  last: JsonSchema,
+  /** The step the retry starts at (for the trace and `run.state`). */
+  fromStep: z.string(),
+});
+export type RetrySeed = z.infer<typeof RetrySeedSchema>;
 
 export const StartEventSchema = z.object({
   type: z.literal("start"),
@@ -16,6 +30,8 @@ export const StartEventSchema = z.object({
   /** The normalized inbound event that triggered the run, readable as `event` in expressions. */
   event: JsonSchema.default(null),
   prices: PriceTableSchema.default({}),
+  /** A retry: start at a failed step with the earlier steps' outputs (a fresh run has none). */
+  seed: RetrySeedSchema.optional(),
   now,
 });
 

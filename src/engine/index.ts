@@ -22,6 +22,7 @@ export { MAX_ITERATIONS } from "./expr-budget.ts";
 export * from "./governor.ts";
 export { type Json, type JsonObject, JsonObjectSchema, JsonSchema } from "./json.ts";
 export { validateJson } from "./json-schema.ts";
+export { retrySeed } from "./relaunch.ts";
 export { checkResume, type ResumeCheck } from "./resume.ts";
 export * from "./retry.ts";
 export * from "./state.ts";

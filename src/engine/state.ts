@@ -147,5 +147,7 @@ export const RunStateSchema = z.object({
   error: RunErrorSchema.nullable(),
   cancel: z.object({ source: z.string(), requestedAt: z.number() }).nullable(),
   finishedAt: z.number().nullable(),
+  /** A retried run: the steps whose outputs it took from the run it retries (they did not run again). */
+  reused: z.array(z.string()).optional(),
 });
 export type RunState = z.infer<typeof RunStateSchema>;

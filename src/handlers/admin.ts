@@ -7,10 +7,14 @@ import { page } from "../history/cursor.ts";
 import { replayDeadEvents } from "../host/history-feed.ts";
 import type { Resources } from "../host/resources.ts";
 import type { AppEnv } from "./context.ts";
+import { csrfOk, dashboardSession } from "./dashboard-auth.ts";
 import { iso, parseListParams } from "./list-query.ts";
 import { problem } from "./problem.ts";
 
-/** Bearer auth against the env var named by `admin.tokenEnv`. Unset token = admin API closed, never open. */
+/**
+ * Bearer auth against the env var named by `admin.tokenEnv`, or a signed-in dashboard session (cookie, plus
+ * `X-CSRF` for changes). Unset token = admin API closed, never open.
+ */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const tokenEnv = c.get("config").admin.tokenEnv;
   const expected = c.get("res").secrets[tokenEnv];
@@ -18,6 +22,12 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
     return problem("admin_disabled", `the admin API is closed until ${tokenEnv} is set`);
   }
   const header = c.req.header("authorization") ?? "";
+  // The dashboard's signed session cookie stands in for the bearer token; changes also need its CSRF token.
+  const session = header === "" ? await dashboardSession(c) : null;
+  if (session) {
+    if (c.req.method === "GET" || c.req.method === "HEAD" || csrfOk(c, session)) return next();
+    return problem("csrf", "send the dashboard's X-CSRF token from the same origin");
+  }
   const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
   if (!timingSafeEqualText(given, expected)) {
     return new Response(

@@ -161,6 +161,38 @@ export const API_ROUTES: ApiRoute[] = [
   },
   {
     method: "post",
+    path: "/runs/:id/restart",
+    tag: "runs",
+    summary: "Start a new run with the same pinned workflow and input, linked to this one",
+    auth: "admin",
+    params: runId,
+    responses: { 201: { description: "The new run", schema: S.RelaunchAnswer } },
+    errors: [...ADMIN_ERRORS, "csrf", "not_found", "bad_relaunch"],
+  },
+  {
+    method: "post",
+    path: "/runs/:id/retry",
+    tag: "runs",
+    summary: "Start a new run at the failed step, reusing the outputs of the steps before it",
+    auth: "admin",
+    params: runId,
+    responses: { 201: { description: "The new run", schema: S.RelaunchAnswer } },
+    errors: [...ADMIN_ERRORS, "csrf", "not_found", "bad_relaunch"],
+  },
+  {
+    method: "get",
+    path: "/runs/:id/stream",
+    tag: "runs",
+    summary: "The run's events as Server-Sent Events",
+    description:
+      "`id:` is the event's sequence number: reconnect with `Last-Event-ID` (or `?after=`) to resume without a gap or a repeat. `token` events carry an llm step's text as it streams; `end` closes the stream once the run is over.",
+    auth: "admin-or-run-token",
+    params: runId,
+    responses: { 200: { description: "The event stream", contentType: "text/event-stream" } },
+    errors: [...ADMIN_ERRORS, "not_found"],
+  },
+  {
+    method: "post",
     path: "/runs/:id/cancel",
     tag: "runs",
     summary: "Cancel a run",
@@ -272,7 +304,60 @@ export const API_ROUTES: ApiRoute[] = [
     responses: { 200: { description: "The document", schema: S.OpenApiDoc } },
     errors: [],
   },
-  // The dashboard (/dashboard) goes in this section.
+  {
+    method: "get",
+    path: "/admin/stream",
+    tag: "admin",
+    summary: "Server-Sent Events of recent run events (the dashboard's live feed)",
+    auth: "admin",
+    responses: { 200: { description: "The event stream", contentType: "text/event-stream" } },
+    errors: ADMIN_ERRORS,
+  },
+  {
+    method: "get",
+    path: "/dashboard",
+    tag: "meta",
+    summary: "The operator console (sign-in page without a session)",
+    auth: "none",
+    responses: { 200: { description: "The page", contentType: "text/html" } },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/dashboard/login",
+    tag: "meta",
+    summary: "Exchange the admin token (form field `token`) for a signed HttpOnly session cookie",
+    auth: "none",
+    responses: { 303: { description: "Signed in: to the dashboard" }, 401: { description: "Wrong token" } },
+    errors: ["csrf"],
+  },
+  {
+    method: "post",
+    path: "/dashboard/logout",
+    tag: "meta",
+    summary: "End the dashboard session",
+    auth: "none",
+    responses: { 303: { description: "Signed out: to the sign-in page" } },
+    errors: ["csrf"],
+  },
+  {
+    method: "get",
+    path: "/dashboard/app.js",
+    tag: "meta",
+    summary: "The dashboard's script",
+    auth: "none",
+    responses: { 200: { description: "JavaScript", contentType: "text/javascript" } },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/dashboard/app.css",
+    tag: "meta",
+    summary: "The dashboard's styles",
+    auth: "none",
+    responses: { 200: { description: "CSS", contentType: "text/css" } },
+    errors: [],
+  },
 ];
 
 /** What every error code means and what the sender (or operator) should do. */
@@ -355,5 +440,14 @@ export const PROBLEM_DOCS: Record<ProblemCode, { meaning: string; todo: string }
   internal: {
     meaning: "An unexpected error; the logs have it.",
     todo: "Retry later; report it if it stays.",
+  },
+  bad_relaunch: {
+    meaning: "The run cannot be restarted or retried (e.g. retry of a run that did not fail).",
+    todo: "Check the run's status; retry only a failed run, restart any finished one.",
+  },
+  csrf: {
+    meaning:
+      "A mutating call with the dashboard cookie lacked the session's X-CSRF token or came from another origin.",
+    todo: "Send the X-CSRF token the dashboard page carries, from the same origin (or use the bearer token).",
   },
 };

@@ -160,6 +160,11 @@ export const DeliveryDetail = Delivery.extend({
   indexed: z.boolean().describe("false: found in the ledger before the index had it"),
 });
 
+export const RelaunchAnswer = z.looseObject({
+  from: z.string().describe("The run it was relaunched from"),
+  runId: z.string().describe("The new run, linked to the old one (`restartOf` / `retryOf` in its trace)"),
+});
+
 export const DeadEvents = z.object({ total: z.int(), oldest: z.array(Json) });
 export const ReplayAnswer = z.object({ replayed: z.int(), left: z.int() });
 

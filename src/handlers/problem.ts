@@ -19,6 +19,8 @@ export type ProblemCode =
   | "admin_disabled"
   | "bad_query"
   | "bad_resume"
+  | "bad_relaunch"
+  | "csrf"
   | "not_found"
   | "config_invalid"
   | "internal";
@@ -45,6 +47,8 @@ const STATUS: Record<ProblemCode, number> = {
   admin_disabled: 403,
   bad_query: 400,
   bad_resume: 409,
+  bad_relaunch: 409,
+  csrf: 403,
   not_found: 404,
   config_invalid: 500,
   internal: 500,

@@ -1,9 +1,10 @@
 import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { page } from "../history/cursor.ts";
 import type { RunListItem } from "../history/store.ts";
 import { requireAdmin } from "./admin.ts";
-import type { AppEnv } from "./context.ts";
+import type { AppContext, AppEnv } from "./context.ts";
 import { iso, parseListParams, RUN_STATUSES } from "./list-query.ts";
 import { parseBody } from "./pipeline.ts";
 import { problem } from "./problem.ts";
@@ -61,7 +62,79 @@ function runJson(r: RunListItem) {
   };
 }
 
-/** The REST API over runs: list, trace, cancel, resume. Admin bearer auth. */
+/** A new run's id for a restart or retry: random, in the same shape as a delivery's (`run_` + 32 hex). */
+function newRunId(): string {
+  let hex = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(16))) hex += b.toString(16).padStart(2, "0");
+  return `run_${hex}`;
+}
+
+/** How long one poll of the run waits for news; between polls the stream sends a keep-alive comment. */
+const STREAM_POLL_MS = 15_000;
+
+/**
+ * POST /runs/:id/restart (same pinned workflow and input) and /retry (from the failed step, reusing the
+ * outputs before it): a new run linked to this one. 201 with the new run's id.
+ */
+function relaunch(kind: "restart" | "retry") {
+  return async (c: AppContext) => {
+    const id = c.req.param("id") ?? "";
+    if (!RUN_ID.test(id)) return problem("not_found", `no run "${id}"`);
+    const result = await c.get("res").runs.getByName(id).relaunch({ kind, runId: newRunId() });
+    if (!result.found) return problem("not_found", `no run "${id}"`);
+    if (!result.started) return problem("bad_relaunch", `run "${id}" was not ${kind}ed: ${result.reason}`);
+    return c.json({ from: id, ...result }, 201);
+  };
+}
+
+/**
+ * GET /runs/:id/stream: Server-Sent Events of the run's event log (`id:` is the event's sequence number, so
+ * a reconnect with `Last-Event-ID` resumes after it: no gap, no repeat), `token` events with the text of an
+ * llm step as it streams (inline attempts; no id, they are not replayed), and `end` once the run is over
+ * and every event was sent.
+ */
+async function runStream(c: AppContext) {
+  const id = c.req.param("id") ?? "";
+  if (!RUN_ID.test(id)) return problem("not_found", `no run "${id}"`);
+  const run = c.get("res").runs.getByName(id);
+  const lastId = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? 0);
+  let after = Number.isSafeInteger(lastId) && lastId > 0 ? lastId : 0;
+  let page = await run.eventsSince(after);
+  if (page.status === "unknown" && page.lastSeq === 0) return problem("not_found", `no run "${id}"`);
+  const offsets: Record<string, number> = {};
+  const subscriber = crypto.randomUUID();
+  return streamSSE(c, async (stream) => {
+    let closed = false;
+    stream.onAbort(() => {
+      closed = true;
+      run.releaseSubscriber(subscriber).catch(() => {});
+    });
+    await stream.write("retry: 1000\n\n");
+    while (!closed) {
+      for (const { seq, event } of page.events) {
+        await stream.writeSSE({
+          id: String(seq),
+          event: event.type,
+          data: JSON.stringify({ seq, ...event }),
+        });
+        after = seq;
+      }
+      for (const t of page.live) {
+        await stream.writeSSE({ event: "token", data: JSON.stringify(t) });
+        offsets[t.attemptId] = t.offset + t.text.length;
+      }
+      if (page.finished && after >= page.lastSeq) {
+        await stream.writeSSE({ event: "end", data: JSON.stringify({ runId: id, status: page.status }) });
+        return;
+      }
+      const quiet = page.events.length === 0 && page.live.length === 0;
+      if (quiet) await stream.write(": keep-alive\n\n");
+      page = await run.eventsSince(after, STREAM_POLL_MS, offsets, subscriber);
+    }
+  });
+}
+
+/** The REST API over runs: list, trace, cancel, resume, restart, retry, stream. Admin bearer auth. */
 export const runsApi = new Hono<AppEnv>()
   .route("/", list)
   .get("/:id", adminOrRunToken, async (c) => {
@@ -80,6 +153,9 @@ export const runsApi = new Hono<AppEnv>()
     if (!result.found) return problem("not_found", `no run "${id}"`);
     return c.json({ runId: id, ...result });
   })
+  .post("/:id/restart", requireAdmin, relaunch("restart"))
+  .post("/:id/retry", requireAdmin, relaunch("retry"))
+  .get("/:id/stream", adminOrRunToken, runStream)
   .post("/:id/resume", requireAdmin, async (c) => {
     const id = c.req.param("id");
     if (!RUN_ID.test(id)) return problem("not_found", `no run "${id}"`);

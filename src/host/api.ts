@@ -4,11 +4,13 @@ import type { WatchResult } from "./cancel-watchers.ts";
 import type { RecordInput, RecordResult } from "./ledger.ts";
 import type {
   CancelResult,
+  RelaunchResult,
   ResumeResult,
   RunToSession,
   SessionToRun,
   SessionToRunReplies,
 } from "./protocol.ts";
+import type { RunEventsPage } from "./run-events.ts";
 
 /**
  * The call surface of a run, as other objects, step workers and routes see it through a stub. `Run`
@@ -21,6 +23,16 @@ export interface RunApi {
   resume(args: { input: unknown; stepId?: string }): Promise<ResumeResult>;
   getStatus(): Promise<string | null>;
   getTrace(): Promise<string | null>;
+  /** Starts a linked run: the same workflow and input (`restart`), or from the failed step (`retry`). */
+  relaunch(args: { kind: "restart" | "retry"; runId: string }): Promise<RelaunchResult>;
+  /** The run's event log after a sequence number, and live text (what the run stream serves). */
+  eventsSince(
+    after: number,
+    waitMs?: number,
+    offsets?: Record<string, number>,
+    subscriber?: string,
+  ): Promise<RunEventsPage>;
+  releaseSubscriber(subscriber: string): Promise<void>;
   /** Step worker → run: one attempt's life. */
   stepStarted(attemptId: string): Promise<{ proceed: boolean }>;
   watchCancel(attemptId: string): Promise<WatchResult>;

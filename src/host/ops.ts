@@ -16,6 +16,7 @@ import {
 } from "../db/durable/ops-schema.ts";
 import { EventEnvelope } from "../engine/messages.ts";
 import { DELIVERY_EVENT } from "../history/fold.ts";
+import { ChangeWaiters } from "./change-waiters.ts";
 import { type MetricUpdate, metricsOfDelivery, metricsOfEvent } from "./metrics.ts";
 import { migrateObject } from "./migrate.ts";
 import type { ObjectState } from "./ports.ts";
@@ -62,6 +63,21 @@ export const RunQuery = z.object({
   limit: z.number().int().min(1).max(501).default(100),
 });
 
+/** How many recent events the live feed keeps in memory for the dashboard (`GET /admin/stream`). */
+const FEED_SIZE = 1_000;
+/** A feed subscriber waits at most this long for the next event. */
+const FEED_WAIT_MS = 25_000;
+
+/** What `GET /admin/stream` polls: the feed's events after a sequence number. */
+export interface FeedPage {
+  /** Names this instance's feed: a new epoch (the object restarted) means sequence numbers began again. */
+  epoch: string;
+  events: { seq: number; event: EventEnvelope }[];
+  lastSeq: number;
+  /** Subscribers waiting on this object right now (the fan-out the bench measures). */
+  subscribers: number;
+}
+
 /**
  * One summary into the delivery index (the table is drizzle's, in src/db/durable/ops-schema.ts). Plain SQL:
  * every session flush lands here, and building the same drizzle upsert per row cost more than the write.
@@ -79,6 +95,12 @@ const UPSERT_DELIVERY =
 export class Ops {
   private readonly db;
   private readonly host: ObjectState;
+  /** The live feed: recent run events in arrival order, in memory only (the lists are the durable view). */
+  private readonly feed: { seq: number; event: EventEnvelope }[] = [];
+  private readonly feedIds = new Set<string>();
+  private feedSeq = 0;
+  private readonly epoch = crypto.randomUUID().slice(0, 8);
+  private readonly subscribers = new ChangeWaiters();
 
   constructor(host: ObjectState) {
     this.host = host;
@@ -183,6 +205,51 @@ export class Ops {
       }
     });
     await this.armAlarm();
+    this.publishParsed(parsed);
+  }
+
+  /**
+   * Adds events to the live feed and wakes its subscribers; a redelivered event (same id) is added once.
+   * The EVENTS consumer calls it for every batch (through `applyRunEvents` without Postgres history).
+   */
+  async publish(events: EventEnvelope[]): Promise<number> {
+    return this.publishParsed(z.array(EventEnvelope).parse(events));
+  }
+
+  private publishParsed(events: EventEnvelope[]): number {
+    let added = 0;
+    for (const event of events) {
+      if (this.feedIds.has(event.id)) continue;
+      this.feedIds.add(event.id);
+      this.feed.push({ seq: ++this.feedSeq, event });
+      added++;
+    }
+    while (this.feed.length > FEED_SIZE) {
+      const gone = this.feed.shift();
+      if (gone) this.feedIds.delete(gone.event.id);
+    }
+    if (added > 0) this.subscribers.notify();
+    return added;
+  }
+
+  /**
+   * The feed after `after` (of epoch `epoch`; another epoch starts from the oldest kept). With nothing new,
+   * waits up to `waitMs` for the next publish: one outstanding call per subscriber, woken together.
+   */
+  async feedSince(after: number, epoch?: string, waitMs = 0, subscriber?: string): Promise<FeedPage> {
+    const from = epoch === this.epoch ? Math.max(0, Math.floor(Number(after) || 0)) : 0;
+    const read = () => this.feed.filter((e) => e.seq > from);
+    let events = read();
+    if (events.length === 0 && waitMs > 0) {
+      await this.subscribers.wait(Math.min(waitMs, FEED_WAIT_MS), subscriber);
+      events = read();
+    }
+    return { epoch: this.epoch, events, lastSeq: this.feedSeq, subscribers: this.subscribers.size };
+  }
+
+  /** A feed subscriber went away: end its `feedSince` wait now. */
+  async releaseSubscriber(subscriber: string): Promise<void> {
+    this.subscribers.release(String(subscriber));
   }
 
   async listRuns(query: z.input<typeof RunQuery>): Promise<RunIndexRow[]> {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RetrySeedSchema } from "../engine/events.ts";
 import { PriceTableSchema } from "../engine/governor.ts";
 import { StepReport } from "../engine/messages.ts";
 
@@ -35,6 +36,10 @@ export const StartRun = z.object({
   event: z.json().default(null),
   prices: PriceTableSchema.default({}),
   origin: RunOrigin.nullable().default(null),
+  /** A run started from another one by `POST /runs/:id/restart` or `/retry`. */
+  link: z.object({ kind: z.enum(["restart", "retry"]), runId: RunId }).optional(),
+  /** A retry: where to start and which outputs to reuse (src/engine/relaunch.ts). */
+  seed: RetrySeedSchema.optional(),
 });
 export const CancelRun = z.object({
   type: z.literal("cancel"),
@@ -73,6 +78,18 @@ export type CancelResult =
       requestedAt: number;
       acknowledgedAt: number;
       latencyMs: number;
+    };
+/** `POST /runs/:id/restart` and `/retry`: the new run, or why there is none. */
+export type RelaunchResult =
+  | { found: false }
+  | { found: true; started: false; reason: string; status: string }
+  | {
+      found: true;
+      started: true;
+      runId: string;
+      kind: "restart" | "retry";
+      status: string;
+      fromStep?: string;
     };
 export type ResumeResult = { found: false } | { found: true; status: string; resumed: boolean };
 export interface RunProgress {

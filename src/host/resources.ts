@@ -21,6 +21,9 @@ export type OpsApi = Pick<
   | "countEvents"
   | "metrics"
   | "probe"
+  | "publish"
+  | "feedSince"
+  | "releaseSubscriber"
 >;
 
 /**

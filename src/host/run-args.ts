@@ -66,6 +66,8 @@ export function newRunRow(a: z.infer<typeof StartRun>, status: string, now: numb
     chatId: a.origin?.chatId ?? null,
     sessionKey: a.origin?.sessionKey ?? null,
     senderId: a.origin?.senderId ?? null,
+    linkKind: a.link?.kind ?? null,
+    linkedFrom: a.link?.runId ?? null,
     status,
     state: "{}",
     createdAt: now,

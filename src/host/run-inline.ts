@@ -17,6 +17,8 @@ export interface InlineHost {
   /** Open attempts (queued or running), not counting `except` (the attempt whose result is being applied). */
   openAttempts(except?: string): number;
   waitUntil(promise: Promise<unknown>): void;
+  /** An llm attempt's text so far, as it streams (for `GET /runs/:id/stream`). */
+  onText?(attemptId: string, stepId: string, text: string): void;
 }
 
 /**
@@ -61,7 +63,8 @@ export class InlineSteps {
       void host.watchers.wait(m.attemptId).then((r) => {
         if (r !== "done") controller.abort(new Error(`run ${r}`));
       });
-      const report = await runAttempt(m, host.deps, controller.signal);
+      const onText = host.onText ? (text: string) => host.onText?.(m.attemptId, m.stepId, text) : undefined;
+      const report = await runAttempt(m, host.deps, controller.signal, onText);
       // An aborted attempt's bookkeeping waits for a later task: a /stop to many chats at once aborts the
       // other streams first, instead of after this one's trace row, events and notices.
       if (controller.signal.aborted) await nextTask();

@@ -15,6 +15,7 @@ import { costOf, type PriceTable } from "../engine/governor.ts";
 import type { EventEnvelope, StepMessage, StepReport } from "../engine/messages.ts";
 import type { RunState } from "../engine/state.ts";
 import type { RunToSession } from "./protocol.ts";
+import { appendLog } from "./run-events.ts";
 import { type ObjectDb, prepared, setTo } from "./sqlite.ts";
 
 export type RunDb = ObjectDb;
@@ -280,9 +281,10 @@ function envelope(who: RunIdentity, type: string, data: Record<string, unknown>,
   return { v: 1, id: crypto.randomUUID(), type, ...who, at: now, data };
 }
 
-/** Events in one outbox row; its payload is a JSON array of envelopes. */
+/** Events in one outbox row (its payload is a JSON array of envelopes) and in the run's own log. */
 function insertEvents(db: RunDb, events: EventEnvelope[], now: number): void {
   insertOutbox(db, "event", JSON.stringify(events), now);
+  appendLog(db, events);
 }
 
 /** One event outside a transition (e.g. a delivery that failed for good). */

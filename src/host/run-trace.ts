@@ -4,8 +4,15 @@ import { FINISHED, type RunState } from "../engine/state.ts";
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
+/** A run started from this one (`POST /runs/:id/restart` or `/retry`). */
+export interface Relaunch {
+  runId: string;
+  kind: "restart" | "retry";
+  at: number;
+}
+
 /** GET /runs/:id: the run with every step attempt, in the order they were enqueued. */
-export function buildTrace(row: RunRow, state: RunState, rows: AttemptRow[]) {
+export function buildTrace(row: RunRow, state: RunState, rows: AttemptRow[], relaunched: Relaunch[] = []) {
   const cancel =
     row.cancelRequestedAt != null
       ? {
@@ -30,6 +37,10 @@ export function buildTrace(row: RunRow, state: RunState, rows: AttemptRow[]) {
     error: state.error,
     usage: state.usage,
     cancel,
+    /** The run this one restarts or retries, if any; and the runs started from this one. */
+    restartOf: row.linkKind === "restart" ? row.linkedFrom : null,
+    retryOf: row.linkKind === "retry" ? row.linkedFrom : null,
+    relaunches: relaunched.map((r) => ({ runId: r.runId, kind: r.kind, at: iso(r.at) })),
     ignoredResults: row.ignoredResults,
     steps: stepsOf(row, state, rows),
   };
@@ -47,9 +58,10 @@ function stepsOf(row: RunRow, state: RunState, rows: AttemptRow[]) {
     .sort((a, b) => rank(a.stepId) - rank(b.stepId) || a.enqueuedAt - b.enqueuedAt || a.attempt - b.attempt)
     .map((a) => attemptStep(a, row, state, outputs));
   const seen = new Set(rows.map((r) => r.stepId));
+  const reused = new Set(state.reused ?? []);
   const pure = state.workflow.steps
     .filter((step) => !seen.has(step.id) && outputs.has(step.id))
-    .map((step) => pureStep(step.id, step.kind, outputs.get(step.id)));
+    .map((step) => pureStep(step.id, step.kind, outputs.get(step.id), reused.has(step.id)));
   return [...io, ...pure].sort((a, b) => rank(a.stepId) - rank(b.stepId));
 }
 
@@ -83,13 +95,13 @@ function outputsOf(state: RunState): Map<string, unknown> {
  * A step that ran inside a transition (transform, branch, reply, wait, delay, loop, parallel): it has no
  * attempt row or timing of its own, but the run's state holds its output.
  */
-function pureStep(stepId: string, kind: string, output: unknown): TraceStep {
+function pureStep(stepId: string, kind: string, output: unknown, reused: boolean): TraceStep {
   return {
     stepId,
     attemptId: `${stepId}#1`,
     attempt: 1,
     kind,
-    mode: "pure",
+    mode: reused ? "reused" : "pure",
     status: "succeeded",
     enqueuedAt: null,
     startedAt: null,
@@ -149,8 +161,11 @@ export interface TraceStep {
   attemptId: string;
   attempt: number;
   kind: string;
-  /** inline: run by the RunObject itself; queue: by a STEPS worker; pure: inside a transition. */
-  mode: "inline" | "queue" | "pure";
+  /**
+   * inline: run by the RunObject itself; queue: by a STEPS worker; pure: inside a transition; reused: a
+   * retry took its output from the run it retries.
+   */
+  mode: "inline" | "queue" | "pure" | "reused";
   status: string;
   enqueuedAt: string | null;
   startedAt: string | null;

@@ -3,11 +3,12 @@ import { z } from "zod";
 import fresh from "../../migrations/durable/run/fresh.sql";
 import migrations from "../../migrations/durable/run/migrations.js";
 import { nextTask } from "../core/next-task.ts";
-import { attempts, runs, steered, timers } from "../db/durable/run-schema.ts";
+import { attempts, relaunches, runs, steered, timers } from "../db/durable/run-schema.ts";
 import { advance } from "../engine/advance.ts";
 import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
 import type { StepOutcome, StepReport } from "../engine/messages.ts";
+import { retrySeed } from "../engine/relaunch.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
 import { AlarmKeeper } from "./alarm.ts";
 import type { RunApi } from "./api.ts";
@@ -19,8 +20,10 @@ import {
   type CancelResult,
   CancelRun,
   DeadLetterArgs,
+  type RelaunchResult,
   type ResumeResult,
   ResumeRun,
+  RunId,
   type RunProgress,
   SessionToRun,
   type SessionToRunReplies,
@@ -30,6 +33,7 @@ import {
 } from "./protocol.ts";
 import type { Resources } from "./resources.ts";
 import { chatOriginOf, identityOf, newRunRow, resultOf } from "./run-args.ts";
+import { ChangeWaiters, LiveTexts, lastSeq, MAX_WAIT_MS, type RunEventsPage, readLog } from "./run-events.ts";
 import { FinishWaiter, InlineSteps } from "./run-inline.ts";
 import { createRunPump, type OutboxPump } from "./run-outbox.ts";
 import {
@@ -38,6 +42,7 @@ import {
   type ChatOrigin,
   currentStep,
   dueTimers,
+  insertEvent,
   loadRun,
   nextWake,
   openAttempts,
@@ -76,6 +81,9 @@ export class Run implements RunApi {
   private readonly inline: InlineSteps;
   private readonly finish = new FinishWaiter();
   private readonly alarms: AlarmKeeper;
+  /** Stream subscribers (`eventsSince` calls) waiting for the next commit or more live text. */
+  private readonly changes = new ChangeWaiters();
+  private readonly live = new LiveTexts();
 
   private readonly host: ObjectState;
   private readonly res: Resources;
@@ -92,6 +100,10 @@ export class Run implements RunApi {
       applyResult: (stepId, id, report) => this.applyResult(stepId, id, report),
       openAttempts: (except) => openAttempts(this.db, except),
       waitUntil: (p) => host.waitUntil(p),
+      onText: (attemptId, stepId, text) => {
+        this.live.set(attemptId, stepId, text);
+        this.changes.notify();
+      },
     });
     this.pump = createRunPump({
       db: this.db,
@@ -153,10 +165,19 @@ export class Run implements RunApi {
         .insert(runs)
         .values({ ...row, state: JSON.stringify(state) })
         .run();
-      const ctx = { ...this.context(), inline: this.inline.select(effects), runRowWritten: true };
+      const link = a.link ? { [`${a.link.kind}_of`]: a.link.runId } : {};
+      const ctx = {
+        ...this.context(),
+        inline: this.inline.select(effects),
+        runRowWritten: true,
+        // The run index and the dashboard learn the link from the run's first event.
+        enrich: (event: string, data: Record<string, unknown>) =>
+          event === "run.state" && data.state === "started" ? { ...data, ...link } : data,
+      };
       return persistTransition(ctx, state, effects, now);
     });
     this.state = state;
+    this.changes.notify();
     // A chat run whose steps run inline often ends within milliseconds (a pure step, a fast model): its
     // session learns that from this answer, which saves the "finished" call back (one billed request).
     const waiting = this.chat && inline.length > 0 ? this.finish.wait(START_WAIT_MS) : undefined;
@@ -211,6 +232,7 @@ export class Run implements RunApi {
     attemptId: string,
     r: StepOutcome,
   ): Promise<{ applied: boolean }> {
+    this.live.delete(attemptId);
     const row = attemptRow(this.db, attemptId);
     const outstanding = !!row && isOpen(row.status) && row.stepId === stepId;
     const over = !this.state || FINISHED.includes(this.state.status);
@@ -304,6 +326,94 @@ export class Run implements RunApi {
     return { found: true, status, resumed: before === "waiting" && status !== "waiting" };
   }
 
+  /**
+   * Starts a new run from this one: `restart` runs the same pinned workflow with the same input and event;
+   * `retry` starts at the step that failed (or was in flight when the run was cancelled) and reuses the
+   * outputs of the top-level steps before it. The new run is linked both ways (`restartOf`/`retryOf` in its
+   * trace, `relaunches` in this one's). It keeps the source and delivery key, not the chat: a chat's session
+   * does not know the new run, so its replies go nowhere but the trace (a callback source is called again).
+   */
+  async relaunch(args: { kind: "restart" | "retry"; runId: string }): Promise<RelaunchResult> {
+    const kind = args.kind === "retry" ? "retry" : "restart";
+    const runId = RunId.parse(args.runId);
+    const row = loadRun(this.db);
+    if (!this.state || !row) return { found: false };
+    const status = this.state.status;
+    const seed = kind === "retry" ? retrySeed(this.state) : undefined;
+    if (kind === "retry" && !seed) {
+      const reason =
+        status === "completed"
+          ? "it completed"
+          : FINISHED.includes(status)
+            ? "no step to retry"
+            : `it is ${status}`;
+      return { found: true, started: false, status, reason: `nothing to retry: ${reason}` };
+    }
+    const now = Date.now();
+    const started = await this.res.runs.getByName(runId).fromSession({
+      type: "start",
+      runId,
+      workflowId: row.workflowId,
+      workflow: this.state.workflow,
+      input: this.state.input,
+      event: this.state.event,
+      prices: this.state.prices,
+      origin: row.source && row.deliveryKey ? { source: row.source, deliveryKey: row.deliveryKey } : null,
+      link: { kind, runId: row.id },
+      ...(seed && { seed }),
+    });
+    const who = this.who;
+    this.host.storage.transactionSync(() => {
+      this.db.insert(relaunches).values({ runId, kind, at: now }).onConflictDoNothing().run();
+      if (who) insertEvent(this.db, who, "run.relaunched", { kind, run_id: runId, at: now }, now);
+    });
+    this.changes.notify();
+    await this.pump.flush();
+    return {
+      found: true,
+      started: true,
+      runId,
+      kind,
+      status: started.status,
+      ...(seed && { fromStep: seed.fromStep }),
+    };
+  }
+
+  /**
+   * The run's logged events after sequence number `after` (what `GET /runs/:id/stream` serves and resumes
+   * from), plus the text inline llm attempts have streamed beyond `offsets`. With nothing new and the run not
+   * over, waits up to `waitMs` for the next commit or more text: an outstanding call per subscriber.
+   */
+  async eventsSince(
+    after: number,
+    waitMs = 0,
+    offsets: Record<string, number> = {},
+    subscriber?: string,
+  ): Promise<RunEventsPage> {
+    const from = Math.max(0, Math.floor(Number(after) || 0));
+    const page = () => {
+      const status = this.state?.status ?? "unknown";
+      return {
+        events: readLog(this.db, from),
+        live: this.live.since(offsets),
+        status,
+        finished: FINISHED.includes(status as RunState["status"]),
+        lastSeq: lastSeq(this.db),
+      };
+    };
+    let first = page();
+    if (first.events.length === 0 && first.live.length === 0 && !first.finished && waitMs > 0) {
+      await this.changes.wait(Math.min(waitMs, MAX_WAIT_MS), subscriber);
+      first = page();
+    }
+    return first;
+  }
+
+  /** A stream subscriber went away: end its `eventsSince` wait now. */
+  async releaseSubscriber(subscriber: string): Promise<void> {
+    this.changes.release(String(subscriber));
+  }
+
   /** The run's status, or null if it was never started. */
   async getStatus(): Promise<string | null> {
     return this.state?.status ?? null;
@@ -316,7 +426,8 @@ export class Run implements RunApi {
   async getTrace(): Promise<string | null> {
     const row = loadRun(this.db);
     if (!row || !this.state) return null;
-    return JSON.stringify(buildTrace(row, this.state, this.db.select().from(attempts).all()));
+    const relaunched = this.db.select().from(relaunches).orderBy(relaunches.at).all();
+    return JSON.stringify(buildTrace(row, this.state, this.db.select().from(attempts).all(), relaunched));
   }
 
   /** Fires due timers, resends what the outbox still holds, and sleeps until the next timer. */
@@ -384,6 +495,7 @@ export class Run implements RunApi {
       return messages;
     });
     this.state = state;
+    this.changes.notify();
     finishing?.();
     for (const m of inline) this.inline.start(m);
     return effects;

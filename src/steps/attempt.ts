@@ -24,6 +24,7 @@ export async function runAttempt(
   m: StepMessage,
   deps: AttemptDeps,
   signal: AbortSignal,
+  onText?: (textSoFar: string) => void,
 ): Promise<StepOutcome> {
   const startedAt = Date.now();
   try {
@@ -34,6 +35,7 @@ export async function runAttempt(
       signal,
       extraMessages: m.extraMessages,
       streamTo: m.streamTo,
+      onText,
     });
     return { ok: true, ...result, startedAt, finishedAt: Date.now() };
   } catch (err) {

@@ -26,6 +26,8 @@ export interface ExecuteContext {
   extraMessages?: StepMessage["extraMessages"];
   /** Stream an llm step's text into this chat as it arrives. */
   streamTo?: StepMessage["streamTo"];
+  /** An llm step's text so far, after each streamed chunk (the run's live stream). */
+  onText?: (textSoFar: string) => void;
 }
 
 /** Chat edits are throttled to about one a second per chat (Telegram's limit for a chat). */
@@ -52,7 +54,13 @@ export async function executeStep(step: ResolvedStep, ctx: ExecuteContext): Prom
         fetch,
         signal: ctx.signal,
         extraMessages: ctx.extraMessages,
-        onDelta: reply ? (textSoFar) => reply.update(textSoFar) : undefined,
+        onDelta:
+          reply || ctx.onText
+            ? (textSoFar) => {
+                reply?.update(textSoFar);
+                ctx.onText?.(textSoFar);
+              }
+            : undefined,
       });
       await reply?.finish(r.output.text);
       return { output: r.output, usage: r.usage, provider: r.provider, model: r.model };

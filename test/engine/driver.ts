@@ -8,7 +8,7 @@ import type {
   FinishEffect,
   SetTimerEffect,
 } from "../../src/engine/effects.ts";
-import type { EngineEvent, StartEvent } from "../../src/engine/events.ts";
+import type { EngineEvent, RetrySeed, StartEvent } from "../../src/engine/events.ts";
 import type { PriceTable, StepUsage } from "../../src/engine/governor.ts";
 import type { Json } from "../../src/engine/json.ts";
 import type { StepError } from "../../src/engine/retry.ts";
@@ -44,7 +44,14 @@ export class Scenario {
 
   static start(
     workflow: WorkflowInput,
-    opts: { input?: Json; event?: Json; prices?: PriceTable; now?: number; random?: () => number } = {},
+    opts: {
+      input?: Json;
+      event?: Json;
+      prices?: PriceTable;
+      now?: number;
+      random?: () => number;
+      seed?: RetrySeed;
+    } = {},
   ): Scenario {
     const now = opts.now ?? 1_000_000;
     const start: StartEvent = {
@@ -54,6 +61,7 @@ export class Scenario {
       input: opts.input ?? null,
       event: opts.event ?? null,
       prices: opts.prices ?? {},
+      ...(opts.seed && { seed: opts.seed }),
       now,
     };
     const options = opts.random ? { random: opts.random } : {};

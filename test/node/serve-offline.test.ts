@@ -47,6 +47,9 @@ describe("hookline serve --offline", { timeout: 40_000 }, () => {
     const banner = await serveOffline(inject("fakeOllamaUrl"), port);
     expect(banner).toContain("steps use ollama:llama3.2");
     expect(banner).toMatch(/has: .*llama3\.2:latest/);
+    expect(banner).toContain(`Dashboard: http://127.0.0.1:${port}/dashboard`);
+    const dashboard = await fetch(`http://127.0.0.1:${port}/dashboard`);
+    expect(await dashboard.text()).toContain('<label for="token">Admin token</label>');
     const req = await signedRequest({
       scheme: "standard-webhooks",
       url: `http://127.0.0.1:${port}/webhooks/in/orders`,

@@ -3,6 +3,7 @@ import { whatsappChatScenarios } from "./chat-whatsapp.ts";
 import { dedupScenarios } from "./dedup.ts";
 import { genericScenarios } from "./generic.ts";
 import { operatorScenarios } from "./operator.ts";
+import { relaunchScenarios } from "./relaunch.ts";
 import { runScenarios } from "./runs.ts";
 import { telegramIngressScenarios } from "./telegram.ts";
 import { whatsappIngressScenarios } from "./whatsapp.ts";
@@ -19,6 +20,7 @@ export function allScenarios(): void {
   whatsappIngressScenarios();
   dedupScenarios();
   runScenarios();
+  relaunchScenarios();
   chatScenarios();
   whatsappChatScenarios();
   operatorScenarios();

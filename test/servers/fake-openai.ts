@@ -25,6 +25,8 @@ export const SLOW_TOKENS = 200;
  * - `slow-<ms>`: streams SLOW_TOKENS tokens, one every `<ms>` (for cancel tests);
  * - `fail-<status>` / `fail-<status>-<seconds>`: answers `<status>` with an OpenAI error body;
  *   a 429 carries `Retry-After: <seconds>` (default 2), other statuses only when seconds are given;
+ * - `broken`: answers 400 until a key that the request's messages contain was fixed with
+ *   `POST /__fix` `{ "key": "…" }`: an upstream that an operator repairs, then retries the run;
  * - anything else: a normal reply.
  * The `openai` flavor demands `Authorization: Bearer …` like OpenAI; `ollama` does not.
  *
@@ -43,7 +45,12 @@ export function startFakeOpenAi(options: { flavor?: "openai" | "ollama" } = {}):
  * startRecordingServer((req, res, record) => record.path === "/x" ? res.end() : openAiHandler("ollama")(req, res, record));
  */
 export function openAiHandler(flavor: "openai" | "ollama"): Handler {
+  const fixed = new Set<string>();
   return async (_req, res, record) => {
+    if (record.method === "POST" && record.path === "/__fix") {
+      fixed.add(String((record.body as { key?: unknown } | undefined)?.key ?? ""));
+      return sendJson(res, 200, { ok: true });
+    }
     if (record.method !== "POST" || record.path !== "/v1/chat/completions") {
       return sendJson(res, 404, {
         error: { message: `no route ${record.method} ${record.path}`, type: "invalid_request_error" },
@@ -67,6 +74,12 @@ export function openAiHandler(flavor: "openai" | "ollama"): Handler {
         { error: { message: `fake ${flavor}: forced ${status}`, type: "fake_error", code: String(status) } },
         headers,
       );
+    }
+    const text = JSON.stringify(body.messages ?? []);
+    if (model === "broken" && ![...fixed].some((key) => key !== "" && text.includes(key))) {
+      return sendJson(res, 400, {
+        error: { message: `fake ${flavor}: broken until fixed`, type: "fake_error", code: "400" },
+      });
     }
     const slow = /^slow-(\d+)$/.exec(model);
     const tokens = slow

@@ -39,7 +39,7 @@ CREATE TABLE `run` (
 	`cancel_requested_at` integer,
 	`cancel_acknowledged_at` integer,
 	`ignored_results` integer DEFAULT 0 NOT NULL
-, `channel` text, `chat_id` text, `session_key` text, `sender_id` text);
+, `channel` text, `chat_id` text, `session_key` text, `sender_id` text, `link_kind` text, `linked_from` text);
 --> statement-breakpoint
 CREATE TABLE `timers` (
 	`timer_id` text PRIMARY KEY NOT NULL,
@@ -52,4 +52,17 @@ CREATE TABLE `steered` (
 	`text` text NOT NULL,
 	`received_at` integer NOT NULL,
 	`used_by` text
+);
+--> statement-breakpoint
+CREATE TABLE `event_log` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`first_seq` integer NOT NULL,
+	`last_seq` integer NOT NULL,
+	`payload` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `relaunches` (
+	`run_id` text PRIMARY KEY NOT NULL,
+	`kind` text NOT NULL,
+	`at` integer NOT NULL
 );

@@ -22,6 +22,9 @@ export const runs = sqliteTable("run", {
   cancelAcknowledgedAt: integer("cancel_acknowledged_at"),
   /** Results that arrived for an attempt that was not outstanding (stale, repeated, after cancel). */
   ignoredResults: integer("ignored_results").notNull().default(0),
+  /** Set on a run started by `POST /runs/:id/restart` or `/retry`: which kind, and the run it came from. */
+  linkKind: text("link_kind", { enum: ["restart", "retry"] }),
+  linkedFrom: text("linked_from"),
 });
 
 /** One row per step attempt: the trace. */
@@ -84,3 +87,22 @@ export const timers = sqliteTable("timers", {
 
 export type RunRow = typeof runs.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;
+
+/**
+ * The run's own event log, in order: one row per transition (its events as a JSON array), numbered per
+ * event from `firstSeq` to `lastSeq`. `GET /runs/:id/stream` serves and resumes from it (`Last-Event-ID` is
+ * a sequence number), so a subscriber sees every event of the run once, in order, whatever EVENTS does.
+ */
+export const eventLog = sqliteTable("event_log", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  firstSeq: integer("first_seq").notNull(),
+  lastSeq: integer("last_seq").notNull(),
+  payload: text("payload").notNull(),
+});
+
+/** Runs started from this one: `restart` (same workflow and input) or `retry` (from the failed step). */
+export const relaunches = sqliteTable("relaunches", {
+  runId: text("run_id").primaryKey(),
+  kind: text("kind", { enum: ["restart", "retry"] }).notNull(),
+  at: integer("at").notNull(),
+});
