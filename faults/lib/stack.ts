@@ -122,6 +122,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           ...process.env,
           ...OFFLINE_ENV,
           NO_COLOR: "1",
+          // A registry of its own: another wrangler dev starting or stopping on this machine would otherwise
+          // make this one rebuild its options and restart workerd mid-scenario ("Connection status updated").
+          WRANGLER_REGISTRY_PATH: join(tmp, "registry"),
           FORCE_COLOR: "0",
           PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
         },
