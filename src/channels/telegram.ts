@@ -12,6 +12,8 @@ import {
 
 /** Telegram's limit for one message's text, in UTF-16 code units after entity parsing. */
 export const TELEGRAM_MAX_CHARS = 4096;
+/** The default per-call timeout; a Bot API call normally answers within a second. */
+export const TELEGRAM_TIMEOUT_SECONDS = 10;
 /** callback_data is 1–64 bytes. */
 const MAX_CALLBACK_DATA_BYTES = 64;
 
@@ -24,7 +26,11 @@ export interface TelegramSenderOptions {
   fetch?: typeof fetch;
   /** A 429 asking to wait at most this long is retried once in place; a longer one throws. Default 5000. */
   maxRetryWaitMs?: number;
-  /** Give up on a Bot API call after this long (grammY's default is 500 s, too long for a Worker). */
+  /**
+   * Give up on a Bot API call after this long (default 10 s; grammY's own is 500 s). A Bot API that accepts
+   * connections and never answers must not hold a reply, or the object sending it, for long: the caller
+   * retries later with backoff.
+   */
   timeoutSeconds?: number;
   /** How to wait out a short 429; injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
@@ -57,7 +63,7 @@ export function createTelegramSender(options: TelegramSenderOptions): TelegramSe
     // grammY rejects a trailing slash; a URL from config may have one.
     apiRoot: options.apiRoot?.replace(/\/+$/, ""),
     fetch: telegramFetch(fetchImpl),
-    timeoutSeconds: options.timeoutSeconds ?? 30,
+    timeoutSeconds: options.timeoutSeconds ?? TELEGRAM_TIMEOUT_SECONDS,
   });
 
   async function call<T>(method: string, run: (api: Api) => Promise<T>): Promise<T> {
