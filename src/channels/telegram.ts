@@ -13,7 +13,7 @@ import {
 /** Telegram's limit for one message's text, in UTF-16 code units after entity parsing. */
 export const TELEGRAM_MAX_CHARS = 4096;
 /** The default per-call timeout; a Bot API call normally answers within a second. */
-export const TELEGRAM_TIMEOUT_SECONDS = 10;
+export const TELEGRAM_TIMEOUT_SECONDS = 30;
 /** callback_data is 1–64 bytes. */
 const MAX_CALLBACK_DATA_BYTES = 64;
 
@@ -27,9 +27,9 @@ export interface TelegramSenderOptions {
   /** A 429 asking to wait at most this long is retried once in place; a longer one throws. Default 5000. */
   maxRetryWaitMs?: number;
   /**
-   * Give up on a Bot API call after this long (default 10 s; grammY's own is 500 s). A Bot API that accepts
-   * connections and never answers must not hold a reply, or the object sending it, for long: the caller
-   * retries later with backoff.
+   * Give up on a Bot API call after this long (default 30 s; grammY's own is 500 s); the caller retries later
+   * with backoff. Not shorter: sendMessage is not idempotent, and a call that timed out on a starved worker
+   * after Telegram had already answered is sent twice (10 s gave duplicates under load in npm run faults).
    */
   timeoutSeconds?: number;
   /** How to wait out a short 429; injectable for tests. */
