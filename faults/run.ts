@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeSource } from "../bench/lib/scratch.ts";
 import { writeDoc } from "./lib/doc.ts";
+import { outbound, outboundSummary, writeOutboundDoc } from "./outbound.ts";
 import { type PgOutageResult, pgOutage } from "./pg-outage.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -26,6 +27,10 @@ const { values: args } = parseArgs({
     outage: { type: "string", default: "30" },
     settle: { type: "string", default: "180" },
     "no-write": { type: "boolean", default: false },
+    /** Which scenarios, comma-separated: pg-outage, outbound. */
+    scenario: { type: "string", default: "pg-outage,outbound" },
+    /** outbound: seconds of load per phase. */
+    phase: { type: "string", default: "30" },
   },
 });
 const log = (m: string) => console.log(`[faults] ${m}`);
@@ -61,7 +66,44 @@ function summary(r: PgOutageResult): string[][] {
   ];
 }
 
+const machineNow = () => ({
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? "?",
+  memGb: Math.round(totalmem() / 2 ** 30),
+  loadavg: loadavg().map((l) => Number(l.toFixed(2))),
+});
+
+async function runOutbound(): Promise<number> {
+  const result = await outbound({
+    root: ROOT,
+    rate: 10,
+    phaseS: Math.max(5, Number(args.phase)),
+    chats: 500,
+    recoverTimeoutS: Math.max(30, Number(args.settle)),
+    outDir: join(ROOT, "faults-results"),
+    log,
+  });
+  const rows = outboundSummary(result);
+  console.log(`\noutbound: ${result.pass ? "PASS" : "FAIL"} (late duplicates ${result.lateDuplicates})`);
+  for (const r of rows)
+    console.log(`  ${r.map((c, i) => (i === 0 ? c.padEnd(14) : c.padStart(12))).join("  ")}`);
+  if (!args["no-write"]) {
+    const path = join(ROOT, "docs", "faults.md");
+    writeOutboundDoc(ROOT, path, { result, source: describeSource(ROOT), machine: machineNow() });
+    log("wrote docs/faults.md (outbound)");
+  }
+  return result.pass ? 0 : 1;
+}
+
 async function main(): Promise<number> {
+  const chosen = new Set(String(args.scenario).split(","));
+  let code = 0;
+  if (chosen.has("pg-outage")) code = Math.max(code, await runPgOutage());
+  if (chosen.has("outbound")) code = Math.max(code, await runOutbound());
+  return code;
+}
+
+async function runPgOutage(): Promise<number> {
   const source = describeSource(ROOT);
   const result = await pgOutage({
     root: ROOT,

@@ -14,6 +14,8 @@ import { OFFLINE_ENV } from "../../src/cli/start.ts";
 export interface Stack {
   url: string;
   pid: number;
+  /** wrangler's inspector port (DevTools protocol, e.g. for a CPU profile of the worker). */
+  inspectorPort: number;
   /** Everything wrangler and workerd printed so far (stdout and stderr interleaved). */
   output(): string;
   /** The lines printed so far, each with when it arrived (`performance.now()` of this process). */
@@ -122,6 +124,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           ...process.env,
           ...OFFLINE_ENV,
           NO_COLOR: "1",
+          // A registry of its own: another wrangler dev starting or stopping on this machine would otherwise
+          // make this one rebuild its options and restart workerd mid-scenario ("Connection status updated").
+          WRANGLER_REGISTRY_PATH: join(tmp, "registry"),
           FORCE_COLOR: "0",
           PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
         },
@@ -144,7 +149,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         throw new Error(`wrangler dev not up after ${o.bootTimeoutMs ?? 120_000} ms:\n${out.slice(-3000)}`);
       await sleep(250);
     }
-    return { url, pid: child.pid as number, output: () => out, lines: () => lines, stop };
+    return {
+      url,
+      pid: child.pid as number,
+      inspectorPort: inspector,
+      output: () => out,
+      lines: () => lines,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

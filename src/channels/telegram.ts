@@ -12,6 +12,8 @@ import {
 
 /** Telegram's limit for one message's text, in UTF-16 code units after entity parsing. */
 export const TELEGRAM_MAX_CHARS = 4096;
+/** The default per-call timeout; a Bot API call normally answers within a second. */
+export const TELEGRAM_TIMEOUT_SECONDS = 30;
 /** callback_data is 1–64 bytes. */
 const MAX_CALLBACK_DATA_BYTES = 64;
 
@@ -24,7 +26,11 @@ export interface TelegramSenderOptions {
   fetch?: typeof fetch;
   /** A 429 asking to wait at most this long is retried once in place; a longer one throws. Default 5000. */
   maxRetryWaitMs?: number;
-  /** Give up on a Bot API call after this long (grammY's default is 500 s, too long for a Worker). */
+  /**
+   * Give up on a Bot API call after this long (default 30 s; grammY's own is 500 s); the caller retries later
+   * with backoff. Not shorter: sendMessage is not idempotent, and a call that timed out on a starved worker
+   * after Telegram had already answered is sent twice (10 s gave duplicates under load in npm run faults).
+   */
   timeoutSeconds?: number;
   /** How to wait out a short 429; injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
@@ -57,7 +63,7 @@ export function createTelegramSender(options: TelegramSenderOptions): TelegramSe
     // grammY rejects a trailing slash; a URL from config may have one.
     apiRoot: options.apiRoot?.replace(/\/+$/, ""),
     fetch: telegramFetch(fetchImpl),
-    timeoutSeconds: options.timeoutSeconds ?? 30,
+    timeoutSeconds: options.timeoutSeconds ?? TELEGRAM_TIMEOUT_SECONDS,
   });
 
   async function call<T>(method: string, run: (api: Api) => Promise<T>): Promise<T> {

@@ -23,6 +23,11 @@ export interface PgWsProxy {
   port: number;
   /** `true`: drop every open tunnel now and answer new upgrades with 503 until `setDown(false)`. */
   setDown(down: boolean): void;
+  /**
+   * `true`: a Postgres that hangs. Open tunnels stop forwarding, and new WebSockets are accepted but never
+   * connected onwards, until `setHang(false)` drops them all (fault drills).
+   */
+  setHang(hang: boolean): void;
   close(): Promise<void>;
 }
 
@@ -139,7 +144,9 @@ export async function startPgWsProxy(options: PgWsProxyOptions = {}): Promise<Pg
   const host = options.host ?? "127.0.0.1";
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const tunnels = new Set<() => void>();
+  const stalled = new Set<WebSocket>();
   let down = false;
+  let hang = false;
 
   const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(down ? 503 : 426, { "content-type": "text/plain" });
@@ -155,6 +162,12 @@ export async function startPgWsProxy(options: PgWsProxyOptions = {}): Promise<Pg
     wss.handleUpgrade(req, socket, head, (ws) => {
       if ("refused" in target) return ws.close(1008, reason(target.refused));
       if (down) return ws.terminate();
+      if (hang) {
+        stalled.add(ws);
+        ws.on("error", () => {});
+        ws.once("close", () => stalled.delete(ws));
+        return;
+      }
       const kill = tunnel(ws, target.host, target.port);
       tunnels.add(kill);
       ws.once("close", () => tunnels.delete(kill));
@@ -181,6 +194,17 @@ export async function startPgWsProxy(options: PgWsProxyOptions = {}): Promise<Pg
     setDown(value: boolean) {
       down = value;
       if (down) killAll();
+    },
+    setHang(value: boolean) {
+      hang = value;
+      if (hang) {
+        // Stop forwarding on every open tunnel: Postgres "stops answering" without a close.
+        for (const ws of wss.clients) if (!stalled.has(ws)) ws.pause();
+        return;
+      }
+      for (const ws of stalled) ws.terminate();
+      stalled.clear();
+      killAll();
     },
     async close() {
       down = true;

@@ -11,9 +11,25 @@ import { type ChatOrigin, insertEvent, pendingOutbox, type RunDb, type RunIdenti
 import { prepared } from "./sqlite.ts";
 
 const OUTBOX_BATCH = 100; // Queue sendBatch takes at most 100 messages.
-const MAX_REPLY_TRIES = 8;
+/**
+ * A reply or session notice that keeps failing retriably is retried with backoff for this long (Telegram
+ * retries a webhook for about a day, too), then dropped and recorded as `run.<kind>_failed`. A count of tries
+ * would drop every reply of an outage longer than a few minutes.
+ */
+export const DELIVERY_RETRY_WINDOW_MS = 24 * 60 * 60_000;
+const DELIVERY_BACKOFF_MS = 1_000;
+const MAX_DELIVERY_BACKOFF_MS = 60_000;
 
-type Outcome = { ok: true } | { ok: false; retriable: boolean; reason: string };
+type Outcome = { ok: true } | { ok: false; retriable: boolean; reason: string; retryAfterMs?: number };
+
+/**
+ * The backoff before try `tries + 1` of a delivery: 1, 2, 4 … 60 s, shortened at random by up to 20% so the
+ * replies of many runs that failed together (an outage) do not retry in lockstep; a Retry-After wins.
+ */
+export function deliveryBackoffMs(tries: number, retryAfterMs?: number, random = Math.random()): number {
+  const base = Math.min(DELIVERY_BACKOFF_MS * 2 ** Math.max(0, tries - 1), MAX_DELIVERY_BACKOFF_MS);
+  return Math.max(Math.round(base * (1 - 0.2 * random)), retryAfterMs ?? 0);
+}
 
 /** Sends committed STEPS messages and events in batches, deleting each batch once the queue took it. */
 export async function sendQueuedOutbox(db: RunDb, res: Resources): Promise<void> {
@@ -48,11 +64,14 @@ export interface DeliveryContext {
   storage: StoragePort;
   who: RunIdentity;
   chat: ChatOrigin | undefined;
+  /** When each failed delivery row may be tried again (kept by the run instance; lost on eviction). */
+  holds: Map<number, number>;
 }
 
 /**
- * Replies (chat or signed callback) and messages to the session (approval prompts, "run finished"), one by one:
- * a retriable failure stays for the alarm; after 8 tries it is dropped and recorded as `run.<kind>_failed`.
+ * Replies (chat or signed callback) and messages to the session (approval prompts, "run finished"), one by one.
+ * A retriable failure stays, held back for its backoff (`deliveryBackoffMs`): the alarm retries it, and a flush
+ * before then skips it. After `DELIVERY_RETRY_WINDOW_MS` it is dropped and recorded as `run.<kind>_failed`.
  */
 export async function sendDeliveries(ctx: DeliveryContext): Promise<void> {
   const rows = pendingOutbox(ctx.db, OUTBOX_BATCH, ["reply", "session"]);
@@ -60,15 +79,15 @@ export async function sendDeliveries(ctx: DeliveryContext): Promise<void> {
   const { config } = ctx.res;
   const source = ctx.who.source ? config.sources[ctx.who.source] : undefined;
   for (const row of rows) {
+    if ((ctx.holds.get(row.id) ?? 0) > Date.now()) continue;
     const outcome = await deliver(ctx, row.kind, row.payload, source, config.http.allowHosts);
-    if (!outcome.ok && outcome.retriable && row.attempts < MAX_REPLY_TRIES) {
-      ctx.db
-        .update(outbox)
-        .set({ attempts: row.attempts + 1 })
-        .where(eq(outbox.id, row.id))
-        .run();
+    if (!outcome.ok && outcome.retriable && Date.now() - row.createdAt < DELIVERY_RETRY_WINDOW_MS) {
+      const tries = row.attempts + 1;
+      ctx.holds.set(row.id, Date.now() + deliveryBackoffMs(tries, outcome.retryAfterMs));
+      ctx.db.update(outbox).set({ attempts: tries }).where(eq(outbox.id, row.id)).run();
       continue;
     }
+    ctx.holds.delete(row.id);
     ctx.storage.transactionSync(() => {
       ctx.db.delete(outbox).where(eq(outbox.id, row.id)).run();
       if (!outcome.ok)
@@ -100,8 +119,13 @@ async function deliver(
     }
     return await sendCallbackReply(res.secrets, source, reply, allowHosts, res.outboundFetch);
   } catch (err) {
-    const e = err as { retriable?: boolean; message?: string };
-    return { ok: false, retriable: e.retriable ?? true, reason: e.message ?? String(err) };
+    const e = err as { retriable?: boolean; message?: string; retryAfterMs?: number };
+    return {
+      ok: false,
+      retriable: e.retriable ?? true,
+      reason: e.message ?? String(err),
+      retryAfterMs: e.retryAfterMs,
+    };
   }
 }
 
@@ -118,11 +142,18 @@ export function createRunPump(opts: {
   waitUntil: (p: Promise<unknown>) => void;
 }): OutboxPump {
   const { db, res, storage } = opts;
+  const holds = new Map<number, number>();
   return new OutboxPump({
     sendQueued: () => sendQueuedOutbox(db, res),
     sendDeliveries: () => {
       const o = opts.origin();
-      return o ? sendDeliveries({ db, res, storage, ...o }) : Promise.resolve();
+      return o ? sendDeliveries({ db, res, storage, holds, ...o }) : Promise.resolve();
+    },
+    nextDeliveryAt: () => {
+      const pending = pendingOutbox(db, OUTBOX_BATCH, ["reply", "session"]);
+      if (pending.length === 0) return undefined;
+      // A row with no hold (a new one, or held by an instance that is gone) is due now.
+      return Math.min(...pending.map((r) => holds.get(r.id) ?? Date.now()));
     },
     onQueuedError: (err) => {
       const tries = (pendingOutbox(db, 1)[0]?.attempts ?? 0) + 1;
@@ -137,6 +168,8 @@ export function createRunPump(opts: {
 export interface PumpHooks {
   sendQueued(): Promise<void>;
   sendDeliveries(): Promise<void>;
+  /** When the earliest pending delivery may be tried again; undefined: none pending. */
+  nextDeliveryAt(): number | undefined;
   onQueuedError(err: unknown): void;
   afterDeliveries(): Promise<void>;
   waitUntil(promise: Promise<unknown>): void;
@@ -158,6 +191,15 @@ export class OutboxPump {
 
   constructor(hooks: PumpHooks) {
     this.hooks = hooks;
+  }
+
+  /**
+   * When the alarm should retry deliveries: never while a delivery round is in flight (it re-arms the alarm
+   * when it ends; a hanging Bot API must not make the alarm fire again and again meanwhile), else when the
+   * earliest held-back row is due.
+   */
+  nextDeliveryAt(): number | undefined {
+    return this.delivering ? undefined : this.hooks.nextDeliveryAt();
   }
 
   flush(): Promise<void> {

@@ -517,10 +517,17 @@ export class Run implements RunApi {
   }
 
   private async armAlarm(): Promise<void> {
-    const first = pendingOutbox(this.db, 1)[0];
-    const retryAt = first
-      ? Date.now() + Math.min(500 * 2 ** first.attempts, MAX_OUTBOX_BACKOFF_MS)
+    const queued = pendingOutbox(this.db, 1, ["step", "event"])[0];
+    const queuedAt = queued
+      ? Date.now() + Math.min(500 * 2 ** queued.attempts, MAX_OUTBOX_BACKOFF_MS)
       : undefined;
+    const deliveryAt = this.pump.nextDeliveryAt();
+    const retryAt =
+      queuedAt === undefined
+        ? deliveryAt
+        : deliveryAt === undefined
+          ? queuedAt
+          : Math.min(queuedAt, deliveryAt);
     await this.alarms.set(nextWake(this.db, retryAt, Date.now()) ?? null);
   }
 }

@@ -17,7 +17,12 @@ import type { Resources } from "./resources.ts";
 import { BEST_EFFORT, carryOut, parseEvent } from "./session-actions.ts";
 import { type ObjectDb, prepared, setTo } from "./sqlite.ts";
 
-const MAX_SEND_TRIES = 5;
+/**
+ * A chat send that keeps failing retriably (the Bot API or Graph API down or hanging) is retried with backoff
+ * for this long, the chat's later actions waiting behind it in order, then dropped with a warning. A count of
+ * tries would drop the answers of any outage longer than a few seconds.
+ */
+export const SEND_RETRY_WINDOW_MS = 24 * 60 * 60_000;
 const MAX_RETRY_MS = 60_000;
 const NO_CHAT: ChatSettings = { helpText: "", stopClearsQueue: false };
 
@@ -29,6 +34,7 @@ const NO_CHAT: ChatSettings = { helpText: "", stopClearsQueue: false };
  */
 export class ChatHost {
   private queue: Promise<unknown> = Promise.resolve();
+  /** When the alarm retries a failed action; until then a new message does not retry it (no spinning). */
   private retryAt: number | undefined;
   /** The stored row, checked: set once it is read or written, so it is also "the row exists". */
   private cached: { state: SessionState; source: string | null; json: string } | undefined;
@@ -38,16 +44,26 @@ export class ChatHost {
   private readonly db: ObjectDb;
   private readonly storage: StoragePort;
   private readonly res: Resources;
+  private readonly background: (p: Promise<unknown>) => void;
 
-  constructor(db: ObjectDb, storage: StoragePort, res: Resources) {
+  constructor(
+    db: ObjectDb,
+    storage: StoragePort,
+    res: Resources,
+    background: (p: Promise<unknown>) => void = () => {},
+  ) {
     this.db = db;
     this.storage = storage;
     this.res = res;
+    this.background = background;
   }
 
-  /** Carries out recorded intents in order, one at a time. */
-  drain(): Promise<void> {
-    return this.serial(() => this.drainNow()).catch((err) => {
+  /**
+   * Carries out recorded intents in order, one at a time. A failed action waiting for its retry stays
+   * waiting (the alarm retries it; `retry` is the alarm), so a busy chat does not hammer a failing API.
+   */
+  drain(retry = false): Promise<void> {
+    return this.serial(() => this.drainNow(retry)).catch((err) => {
       console.warn(`session work failed, retrying by alarm: ${(err as Error).message}`);
       this.retryAt = Date.now() + 1_000;
     });
@@ -65,13 +81,13 @@ export class ChatHost {
             ? { type: "approvalExpired", now, runId: m.runId, stepId: m.stepId }
             : { ...m, type: "approvalRequested", now, token };
       this.step(input);
-      await this.pump();
+      await this.pump(false);
     });
   }
 
   /** The alarm: retry what failed, close a due collect window. Returns when to retry, if anything failed. */
   async wake(now: number): Promise<number | undefined> {
-    await this.drain();
+    await this.drain(true);
     await this.serial(async () => {
       const due = nextWakeOf(this.load().state);
       if (due !== undefined && due <= now) {
@@ -88,8 +104,8 @@ export class ChatHost {
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
-  private async drainNow(): Promise<void> {
-    await this.pump();
+  private async drainNow(retry: boolean): Promise<void> {
+    await this.pump(retry);
     for (;;) {
       const row = prepared(this.db, "session:outbox.nextIntent", (d) =>
         d.select().from(outbox).where(eq(outbox.kind, "intent")).orderBy(asc(outbox.id)).limit(1).prepare(),
@@ -104,7 +120,7 @@ export class ChatHost {
             .prepare(),
         ).run({ id: row.id }),
       );
-      await this.pump();
+      await this.pump(retry);
     }
   }
 
@@ -165,21 +181,30 @@ export class ChatHost {
     this.ephemeral.push(...decision.actions.filter((a) => BEST_EFFORT.has(a.type)));
   }
 
-  /** Sends the committed best-effort actions; a failure is logged, never retried. */
-  private async sendEphemeral(): Promise<void> {
+  /**
+   * Sends the committed best-effort actions (typing, read receipts, button notices) in the background: a
+   * failure is logged, never retried, and a hanging API never holds up the chat's work behind them.
+   */
+  private sendEphemeral(): void {
     while (this.ephemeral.length > 0) {
       const action = this.ephemeral.shift() as SessionAction;
-      await carryOut(action, this.context()).catch((err) =>
-        console.warn(`session ${action.type} failed (best effort): ${(err as Error).message}`),
+      this.background(
+        carryOut(action, this.context()).catch((err) =>
+          console.warn(`session ${action.type} failed (best effort): ${(err as Error).message}`),
+        ),
       );
     }
   }
 
   /** Carries out committed actions in order. A failed action stays, and the alarm retries it. */
-  private async pump(): Promise<void> {
+  private async pump(retry = true): Promise<void> {
+    if (!retry && this.retryAt !== undefined && this.retryAt > Date.now()) {
+      this.sendEphemeral();
+      return;
+    }
     this.retryAt = undefined;
     for (;;) {
-      await this.sendEphemeral();
+      this.sendEphemeral();
       const row = prepared(this.db, "session:chatActions.next", (d) =>
         d.select().from(chatActions).orderBy(asc(chatActions.id)).limit(1).prepare(),
       ).get();
@@ -194,13 +219,16 @@ export class ChatHost {
         const giveUp =
           BEST_EFFORT.has(action.type) ||
           e.retriable === false ||
-          (isSend(action) && tries >= MAX_SEND_TRIES);
+          (isSend(action) && Date.now() - row.createdAt >= SEND_RETRY_WINDOW_MS);
         console.warn(
           `session ${action.type} failed (try ${tries}${giveUp ? ", dropped" : ""}): ${e.message}`,
         );
         if (!giveUp) {
           this.db.update(chatActions).set({ attempts: tries }).where(eq(chatActions.id, row.id)).run();
-          this.retryAt = Date.now() + Math.min(500 * 2 ** tries, MAX_RETRY_MS);
+          // Jittered (up to 20% shorter), so the chats an outage hit together do not retry in lockstep.
+          const backoff = Math.min(500 * 2 ** tries, MAX_RETRY_MS) * (1 - 0.2 * Math.random());
+          const after = (err as { retryAfterMs?: number }).retryAfterMs ?? 0;
+          this.retryAt = Date.now() + Math.max(Math.round(backoff), after);
           return;
         }
       }

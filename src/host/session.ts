@@ -46,7 +46,7 @@ export class Session implements SessionApi {
     this.host = host;
     this.res = res;
     this.db = openDb(host.storage);
-    this.chat = new ChatHost(this.db, host.storage, res);
+    this.chat = new ChatHost(this.db, host.storage, res, (p) => host.waitUntil(p));
     this.alarms = new AlarmKeeper(host.storage);
     host.blockConcurrencyWhile(async () => {
       await migrateObject(this.db, host.storage, migrations, fresh);

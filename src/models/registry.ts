@@ -6,6 +6,7 @@ import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
 import { createEchoModel } from "./echo.ts";
 import { ollamaRoot } from "./ollama-check.ts";
 import { explainingFetch, ollamaUnreachable, openAiUnreachable } from "./provider-errors.ts";
+import { timedFetch } from "./timed-fetch.ts";
 
 // `.dev.vars` often holds `NAME=` for an unset value: treat an empty string as absent.
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -90,7 +91,10 @@ export function resolveModel(
     const openai = createOpenAI({
       apiKey: config.OPENAI_API_KEY,
       baseURL: config.OPENAI_BASE_URL,
-      fetch: explainingFetch(opts.fetch, (why) => openAiUnreachable(baseUrl, why, custom)),
+      fetch: timedFetch(
+        explainingFetch(opts.fetch, (why) => openAiUnreachable(baseUrl, why, custom)),
+        { what: `model ${spec}` },
+      ),
     });
     return { model: openai.chat(modelId), provider: "openai", modelId, baseUrl };
   }
@@ -100,7 +104,10 @@ export function resolveModel(
     name: "ollama",
     apiKey: "ollama",
     baseURL: `${root}/v1`,
-    fetch: explainingFetch(opts.fetch, (why) => ollamaUnreachable(root, why)),
+    fetch: timedFetch(
+      explainingFetch(opts.fetch, (why) => ollamaUnreachable(root, why)),
+      { what: `model ${spec}` },
+    ),
   });
   return { model: ollama.chat(modelId), provider: "ollama", modelId, baseUrl: root };
 }

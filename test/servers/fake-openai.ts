@@ -27,15 +27,53 @@ export const SLOW_TOKENS = 200;
  *   a 429 carries `Retry-After: <seconds>` (default 2), other statuses only when seconds are given;
  * - `broken`: answers 400 until a key that the request's messages contain was fixed with
  *   `POST /__fix` `{ "key": "…" }`: an upstream that an operator repairs, then retries the run;
+ * - `cut-<n>`: streams `n` words of the reply (with usage so far in each chunk), then destroys the
+ *   connection without finishing the stream;
  * - anything else: a normal reply.
+ * `setHang(true)` makes the whole server accept requests and never answer (a model server that hangs);
+ * `setHang(false)` destroys the hung connections and answers again. Also `POST /__hang { on }`.
  * The `openai` flavor demands `Authorization: Bearer …` like OpenAI; `ollama` does not.
  *
  * @example
  * const server = await startFakeOpenAi();
  * createOpenAI({ apiKey: "sk-test", baseURL: `${server.url}/v1` }).chat("gpt-4o-mini");
  */
-export function startFakeOpenAi(options: { flavor?: "openai" | "ollama" } = {}): Promise<FakeServer> {
-  return startRecordingServer(openAiHandler(options.flavor ?? "openai"));
+export async function startFakeOpenAi(
+  options: { flavor?: "openai" | "ollama" } = {},
+): Promise<FakeServer & { setHang(on: boolean): void }> {
+  const control: HangControl = { hang: false, hung: new Set() };
+  const setHang = (on: boolean) => {
+    control.hang = on;
+    if (on) return;
+    for (const res of control.hung) res.destroy();
+    control.hung.clear();
+  };
+  const inner = openAiHandler(options.flavor ?? "openai");
+  const server = await startRecordingServer((req, res, record) => {
+    if (record.path === "/__hang" && record.method === "POST") {
+      setHang(Boolean((record.body as { on?: unknown }).on));
+      return sendJson(res, 200, { ok: true });
+    }
+    if (control.hang) {
+      control.hung.add(res);
+      res.once("close", () => control.hung.delete(res));
+      return;
+    }
+    return inner(req, res, record);
+  });
+  return {
+    ...server,
+    setHang,
+    close: () => {
+      setHang(false);
+      return server.close();
+    },
+  };
+}
+
+interface HangControl {
+  hang: boolean;
+  hung: Set<ServerResponse>;
 }
 
 /**
@@ -82,6 +120,7 @@ export function openAiHandler(flavor: "openai" | "ollama"): Handler {
       });
     }
     const slow = /^slow-(\d+)$/.exec(model);
+    const cut = /^cut-(\d+)$/.exec(model);
     const tokens = slow
       ? Array.from({ length: SLOW_TOKENS }, (_, i) => `${i === 0 ? "" : " "}t${i}`)
       : (`${flavor}: ${lastUserText(body.messages ?? [])}`.match(/\s*\S+/g) ?? []);
@@ -108,6 +147,7 @@ export function openAiHandler(flavor: "openai" | "ollama"): Handler {
       Number(slow?.[1] ?? 0),
       meta,
       body.stream_options?.include_usage ? usage : undefined,
+      cut ? Number(cut[1]) : undefined,
     );
   };
 }
@@ -119,6 +159,7 @@ async function streamTokens(
   delayMs: number,
   meta: { id: string; created: number; model: string },
   usage: object | undefined,
+  cutAfter?: number,
 ) {
   res.writeHead(200, {
     "content-type": "text/event-stream",
@@ -136,6 +177,12 @@ async function streamTokens(
   for (const [i, token] of tokens.entries()) {
     if (i > 0 && delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (record.closedAt !== undefined) return; // the client hung up: stop like a real server would
+    if (i === cutAfter) {
+      // The connection breaks mid-stream: no finish chunk, no [DONE].
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      res.destroy();
+      return;
+    }
     send(chunk({ content: token }));
   }
   send(chunk({}, "stop"));

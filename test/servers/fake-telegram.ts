@@ -36,8 +36,19 @@ export interface WebhookInfoState {
   secret_token?: string;
 }
 
+/**
+ * The whole Bot API's health, for outage drills: `ok` answers; `hang` accepts every call and never answers
+ * (the call is recorded with status 0); `refuse` closes the listening port, so connections are refused.
+ * Back to `ok`, hung calls are dropped (their connections destroyed) and the port listens again.
+ */
+export type TelegramMode = "ok" | "hang" | "refuse";
+
 export interface FakeTelegram {
   url: string;
+  /** The current mode (see `TelegramMode`). */
+  mode: TelegramMode;
+  /** Switches the whole Bot API to a mode; resolves once the port is closed or listening again. */
+  setMode(mode: TelegramMode): Promise<void>;
   /** Every Bot API call in arrival order. Served at `GET /__calls`. */
   calls: TelegramCall[];
   /** Fails the next `times` calls of `method`. Also `POST /__fail { method, times, ...failure }`. */
@@ -75,9 +86,29 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
   const emptyWebhook = (): WebhookInfoState => ({ url: "", pending_update_count: 0 });
   let n = 0;
   let nextMessageId = 100;
+  let port = 0;
+  const hung = new Set<IncomingMessage>();
 
   const fake: FakeTelegram = {
     url: "",
+    mode: "ok",
+    async setMode(mode) {
+      const was = fake.mode;
+      fake.mode = mode;
+      if (was === "hang" && mode !== "hang") {
+        for (const req of hung) req.socket.destroy();
+        hung.clear();
+      }
+      if (mode === "refuse" && was !== "refuse") {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
+      if (mode !== "refuse" && was === "refuse") {
+        await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+      }
+    },
     calls,
     webhook: emptyWebhook(),
     messages,
@@ -98,6 +129,8 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const req of hung) req.socket.destroy();
+        if (!server.listening) return resolve();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -195,6 +228,12 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
     const body = parseBody(text, req.headers["content-type"] ?? "", query);
     const call: TelegramCall = { n: ++n, method, token, body, receivedAt: Date.now(), status: 200 };
     calls.push(call);
+    if (fake.mode === "hang") {
+      call.status = 0;
+      hung.add(req);
+      req.socket.once("close", () => hung.delete(req));
+      return;
+    }
 
     const failure = failures.get(method)?.shift();
     if (failure?.kind === "drop") return req.socket.destroy();
@@ -229,7 +268,8 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
     return sendJson(res, status, { ok: false, error_code: status, description: result });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  port = (server.address() as AddressInfo).port;
+  fake.url = `http://127.0.0.1:${port}`;
   return fake;
 }
 

@@ -19,7 +19,9 @@ export function neonPool(url: string, wsProxy?: string): Pool {
     neonConfig.useSecureWebSocket = false;
     neonConfig.pipelineConnect = false;
   }
-  const pool = new Pool({ connectionString: url });
+  // A Postgres (or proxy) that accepts and never answers must not hold a queue consumer or a request for
+  // ever: connecting gives up after 10 s and a statement after 30 s, and the caller retries with backoff.
+  const pool = new Pool({ connectionString: url, connectionTimeoutMillis: 10_000, query_timeout: 30_000 });
   // An idle client whose connection dies (Postgres restarted, proxy down, isolate torn down) is dropped by the
   // pool, and the next query opens a new one; without a listener that 'error' event would be thrown instead.
   pool.on("error", () => {});
