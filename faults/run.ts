@@ -14,6 +14,8 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeSource } from "../bench/lib/scratch.ts";
+import { fuzzVerifiers, fuzzVerifiersSummary } from "./fuzz-verifiers.ts";
+import { hostileHttp, hostileHttpSummary } from "./hostile-http.ts";
 import { writeDoc } from "./lib/doc.ts";
 import { type PgOutageResult, pgOutage } from "./pg-outage.ts";
 
@@ -26,6 +28,10 @@ const { values: args } = parseArgs({
     outage: { type: "string", default: "30" },
     settle: { type: "string", default: "180" },
     "no-write": { type: "boolean", default: false },
+    // Which scenarios to run (repeatable); all of them by default.
+    scenario: { type: "string", multiple: true },
+    "fuzz-runs": { type: "string", default: "100000" },
+    "hostile-requests": { type: "string", default: "10000" },
   },
 });
 const log = (m: string) => console.log(`[faults] ${m}`);
@@ -61,7 +67,37 @@ function summary(r: PgOutageResult): string[][] {
   ];
 }
 
+const only = new Set(args.scenario ?? ["pg-outage", "fuzz-verifiers", "hostile-http"]);
+
+/** Prints one scenario's rows, returns its exit code. */
+function report(name: string, pass: boolean, rows: string[][]): number {
+  const width = Math.max(...rows.map((r) => (r[0] as string).length));
+  console.log(`\n${name}: ${pass ? "PASS" : "FAIL"}`);
+  for (const [k, v] of rows) console.log(`  ${(k as string).padEnd(width)}  ${v}`);
+  return pass ? 0 : 1;
+}
+
 async function main(): Promise<number> {
+  let code = 0;
+  if (only.has("pg-outage")) code |= await mainPgOutage();
+  if (only.has("fuzz-verifiers")) {
+    const r = await fuzzVerifiers({ perScheme: Number(args["fuzz-runs"]), controls: 2_000, log });
+    code |= report("fuzz-verifiers", r.pass, fuzzVerifiersSummary(r));
+  }
+  if (only.has("hostile-http")) {
+    const r = await hostileHttp({
+      root: ROOT,
+      total: Number(args["hostile-requests"]),
+      concurrency: 16,
+      log,
+    });
+    code |= report("hostile-http", r.pass, hostileHttpSummary(r));
+    for (const m of [...r.samples, ...r.secretScan.hits]) console.log(`  · ${m}`);
+  }
+  return code;
+}
+
+async function mainPgOutage(): Promise<number> {
   const source = describeSource(ROOT);
   const result = await pgOutage({
     root: ROOT,
