@@ -1,6 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { resourcesFor } from "../../src/durable/resources.ts";
+import type { Env } from "../../src/env.ts";
 import type { QueueMessage } from "../../src/host/ports.ts";
 import type { Resources, RunApi } from "../../src/host/resources.ts";
 import { handleStepMessage } from "../../src/queue/steps.ts";
