@@ -212,6 +212,13 @@ export async function buildDelivery(scheme: Scheme, fc_: FuzzCase, hugeMaxBytes 
   }
   const p = parse(scheme, signed);
   let mac = p.mac;
+  /** One character changed; two changes at one position could restore it, so never give the MAC back. */
+  const corrupt = (m: string, a: number, b: number): string => {
+    const change = (x: string, at: number) =>
+      x.slice(0, at) + otherChar(scheme, x[at] as string, b) + x.slice(at + 1);
+    const out = change(m, a % m.length);
+    return out.toLowerCase() === p.mac.toLowerCase() ? change(out, (a + 1) % m.length) : out;
+  };
   let t = p.t;
   let id = p.id;
   /** How the signature travels: the slot it sits in, repeated copies, and header-level overrides. */
@@ -248,11 +255,9 @@ export async function buildDelivery(scheme: Scheme, fc_: FuzzCase, hugeMaxBytes 
         mac = k.b % 2 === 0 ? mac.slice(0, mac.length - cut) : mac.slice(cut);
         break;
       }
-      case "mac-char": {
-        const at = k.a % mac.length;
-        mac = mac.slice(0, at) + otherChar(scheme, mac[at] as string, k.b) + mac.slice(at + 1);
+      case "mac-char":
+        mac = corrupt(mac, k.a, k.b);
         break;
-      }
       case "mac-case":
         if (scheme === "standard-webhooks" || scheme === "telegram") {
           const swapped = [...mac].map((ch) =>
@@ -274,8 +279,7 @@ export async function buildDelivery(scheme: Scheme, fc_: FuzzCase, hugeMaxBytes 
       }
       case "mac-duplicated-corrupt":
         if (scheme === "stripe" || scheme === "standard-webhooks") {
-          const at = k.a % mac.length;
-          mac = mac.slice(0, at) + otherChar(scheme, mac[at] as string, k.b) + mac.slice(at + 1);
+          mac = corrupt(mac, k.a, k.b);
           copies = 2 + (k.c % 3);
         } else {
           // No list in these schemes: the same header twice reads as "v, v", which is not one token or MAC.
@@ -309,8 +313,7 @@ export async function buildDelivery(scheme: Scheme, fc_: FuzzCase, hugeMaxBytes 
         sigOverride = null;
         break;
       case "header-huge": {
-        const at = k.a % mac.length;
-        mac = mac.slice(0, at) + otherChar(scheme, mac[at] as string, k.b) + mac.slice(at + 1);
+        mac = corrupt(mac, k.a, k.b);
         hugePad = 4_096 + (k.c % Math.max(1, hugeMaxBytes - 4_096));
         break;
       }
