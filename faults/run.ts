@@ -14,6 +14,8 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeSource } from "../bench/lib/scratch.ts";
+import { fuzzVerifiers, fuzzVerifiersSummary } from "./fuzz-verifiers.ts";
+import { hostileHttp, hostileHttpSummary } from "./hostile-http.ts";
 import { writeDoc } from "./lib/doc.ts";
 import { outbound, outboundSummary, writeOutboundDoc } from "./outbound.ts";
 import { type PgOutageResult, pgOutage } from "./pg-outage.ts";
@@ -27,10 +29,12 @@ const { values: args } = parseArgs({
     outage: { type: "string", default: "30" },
     settle: { type: "string", default: "180" },
     "no-write": { type: "boolean", default: false },
-    /** Which scenarios, comma-separated: pg-outage, outbound. */
-    scenario: { type: "string", default: "pg-outage,outbound" },
+    /** Which scenarios, comma-separated: pg-outage, outbound, fuzz-verifiers, hostile-http (default: all). */
+    scenario: { type: "string", default: "pg-outage,outbound,fuzz-verifiers,hostile-http" },
     /** outbound: seconds of load per phase. */
     phase: { type: "string", default: "30" },
+    "fuzz-runs": { type: "string", default: "100000" },
+    "hostile-requests": { type: "string", default: "10000" },
   },
 });
 const log = (m: string) => console.log(`[faults] ${m}`);
@@ -95,15 +99,38 @@ async function runOutbound(): Promise<number> {
   return result.pass ? 0 : 1;
 }
 
+const only = new Set(String(args.scenario).split(","));
+
+/** Prints one scenario's rows, returns its exit code. */
+function report(name: string, pass: boolean, rows: string[][]): number {
+  const width = Math.max(...rows.map((r) => (r[0] as string).length));
+  console.log(`\n${name}: ${pass ? "PASS" : "FAIL"}`);
+  for (const [k, v] of rows) console.log(`  ${(k as string).padEnd(width)}  ${v}`);
+  return pass ? 0 : 1;
+}
+
 async function main(): Promise<number> {
-  const chosen = new Set(String(args.scenario).split(","));
   let code = 0;
-  if (chosen.has("pg-outage")) code = Math.max(code, await runPgOutage());
-  if (chosen.has("outbound")) code = Math.max(code, await runOutbound());
+  if (only.has("pg-outage")) code |= await mainPgOutage();
+  if (only.has("outbound")) code |= await runOutbound();
+  if (only.has("fuzz-verifiers")) {
+    const r = await fuzzVerifiers({ perScheme: Number(args["fuzz-runs"]), controls: 2_000, log });
+    code |= report("fuzz-verifiers", r.pass, fuzzVerifiersSummary(r));
+  }
+  if (only.has("hostile-http")) {
+    const r = await hostileHttp({
+      root: ROOT,
+      total: Number(args["hostile-requests"]),
+      concurrency: 16,
+      log,
+    });
+    code |= report("hostile-http", r.pass, hostileHttpSummary(r));
+    for (const m of [...r.samples, ...r.secretScan.hits]) console.log(`  · ${m}`);
+  }
   return code;
 }
 
-async function runPgOutage(): Promise<number> {
+async function mainPgOutage(): Promise<number> {
   const source = describeSource(ROOT);
   const result = await pgOutage({
     root: ROOT,

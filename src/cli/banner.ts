@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { HooklineConfig } from "../config/schema.ts";
-import { secretValue } from "./dev-vars.ts";
+import { readDevVars } from "./dev-vars.ts";
 import { routeOf, sign } from "./sign.ts";
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -39,7 +39,9 @@ export async function banner(opts: {
   );
   const bot = Object.entries(config.sources).find(([, s]) => s.channel === "telegram");
   if (bot && bot[1].channel === "telegram") {
-    const secret = secretValue(root, bot[1].secretEnv[0] as string) ?? "";
+    // The token itself never goes into the output (a log line): the curl reads it where it is kept.
+    const name = bot[1].secretEnv[0] as string;
+    const secret = readDevVars(root)[name] ? `$(grep '^${name}=' .dev.vars | cut -d= -f2-)` : `$${name}`;
     const now = Math.floor(Date.now() / 1000);
     const body = JSON.stringify({
       update_id: now % 2_000_000_000,
@@ -57,7 +59,7 @@ export async function banner(opts: {
       "",
       `curl -sS -X POST ${url}${routeOf("telegram", bot[0])} \\`,
       `  -H 'content-type: application/json' \\`,
-      `  -H ${shellQuote(`X-Telegram-Bot-Api-Secret-Token: ${secret}`)} \\`,
+      `  -H "X-Telegram-Bot-Api-Secret-Token: ${secret}" \\`,
       `  --data ${shellQuote(body)}`,
     );
   }

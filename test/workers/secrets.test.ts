@@ -1,5 +1,5 @@
 import { SELF } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { telegramUpdate, whatsappWebhook } from "../fixtures/payloads.ts";
 import { BASE_URL, TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { signedRequest } from "../fixtures/signed-request.ts";
@@ -64,6 +64,38 @@ describe("secrets never reach responses or logs", () => {
       const text = `${res.status} ${[...res.headers].join(" ")} ${await res.text()}`;
       for (const secret of secretValues) expect(text).not.toContain(secret);
     }
+    for (const line of logged) for (const secret of secretValues) expect(line).not.toContain(secret);
+  });
+
+  it("logs a failing outbound call (the bot's reply to a chat Telegram refuses) without any secret", async () => {
+    // The fake Bot API refuses every call for this chat: the session's /help reply fails and is logged. Its
+    // description echoes the bot token, as an API or proxy error might: the log must carry it scrubbed.
+    const chatId = 990_000 + Math.floor(Math.random() * 9_999);
+    const fake = inject("fakeTelegramUrl");
+    const rejected = await fetch(`${fake}/__reject-chat`, {
+      method: "POST",
+      body: JSON.stringify({
+        chatId: String(chatId),
+        code: 403,
+        description: `Forbidden: bot ${TEST_BINDINGS.TELEGRAM_DEMO_BOT_TOKEN} was blocked by the user`,
+      }),
+    });
+    expect(rejected.status).toBe(200);
+    const res = await SELF.fetch(
+      await signedRequest({
+        scheme: "telegram",
+        url: `${BASE_URL}/webhooks/telegram/demo-bot`,
+        body: telegramUpdate({ chatId, text: "/help" }),
+        secret: TEST_BINDINGS.TELEGRAM_DEMO_SECRET_TOKEN,
+      }),
+    );
+    expect(res.status).toBeLessThan(300);
+    await expect
+      .poll(() => logged.find((line) => line.includes("failed") && line.includes("blocked")), {
+        timeout: 5000,
+      })
+      .toBeDefined();
+    expect(logged.length).toBeGreaterThan(0);
     for (const line of logged) for (const secret of secretValues) expect(line).not.toContain(secret);
   });
 });
