@@ -1,95 +1,97 @@
 /**
- * `npm run faults`: fault scenarios against Hookline as users run it (wrangler dev: workerd, local queues and
- * Durable Objects) with real Postgres behind a WebSocket proxy this process controls. One scenario so far:
+ * `npm run faults`: runs the fault scenarios one after another, prints one line per scenario and writes
+ * docs/reliability.md (each scenario's section and the summary table). Exits 1 when any scenario fails.
  *
- *   pg-outage  Postgres unreachable for 30 s during a burst of 1,000 runs; afterwards every event is in
- *              Postgres exactly once.
+ *   npm run faults                                   # every scenario
+ *   npm run faults -- --only crash-node,chaos        # some of them
+ *   npm run faults -- --soak-minutes 2 --no-write    # a shorter look that leaves the doc alone
  *
- *   npm run faults                              # the full scenario (~3 min), writes docs/faults.md
- *   npm run faults -- --runs 200 --no-write     # a shorter look
- *
- * Exits 1 when an event is lost or duplicated (or a run, a delivery or a status is missing or wrong).
+ * Every scenario starts its own processes on 127.0.0.1 and stops them by their own process (group) id.
  */
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeSource } from "../bench/lib/scratch.ts";
-import { writeDoc } from "./lib/doc.ts";
-import { type PgOutageResult, pgOutage } from "./pg-outage.ts";
+import { writeScenarioSection } from "./lib/doc.ts";
+import type { Scenario, ScenarioResult } from "./lib/scenario.ts";
+import { scenario as pgOutage } from "./pg-outage.ts";
+
+/** The scenarios, in the order they run (cheap and independent first). */
+export const SCENARIOS: Scenario[] = [pgOutage];
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
   options: {
-    runs: { type: "string", default: "1000" },
-    rate: { type: "string", default: "20" },
-    "outage-at": { type: "string", default: "10" },
-    outage: { type: "string", default: "30" },
-    settle: { type: "string", default: "180" },
+    only: { type: "string" },
+    skip: { type: "string" },
     "no-write": { type: "boolean", default: false },
+    seed: { type: "string" },
+    // pg-outage
+    runs: { type: "string" },
+    rate: { type: "string" },
+    "outage-at": { type: "string" },
+    outage: { type: "string" },
+    settle: { type: "string" },
+    // crash-node / crash-workerd
+    kills: { type: "string" },
+    // soak
+    "soak-minutes": { type: "string" },
   },
 });
-const log = (m: string) => console.log(`[faults] ${m}`);
+const names = (s: string | undefined) => new Set((s ?? "").split(",").filter(Boolean));
+const only = names(args.only);
+const skip = names(args.skip);
 
-function summary(r: PgOutageResult): string[][] {
-  const n = (v: number) => String(v);
-  const s = (v: number | null) => (v === null ? "never" : `${v.toFixed(1)} s`);
-  return [
-    ["runs started (202)", n(r.runsStarted)],
-    ["deliveries refused", n(r.refused)],
-    ["runs accepted while Postgres was down", n(r.acceptedDuringOutage)],
-    ["runs in Postgres", n(r.runsInPostgres)],
-    ["run status ≠ trace", n(r.statusMismatches)],
-    ["events expected (from the traces)", n(r.eventsExpected)],
-    ["events found", n(r.eventsFound)],
-    ["events lost", n(r.eventsLost)],
-    ["events duplicated", n(r.eventsDuplicated)],
-    ["events unexpected", n(r.eventsUnexpected)],
-    ["step attempts expected / found", `${r.attemptsExpected} / ${r.attemptsFound}`],
-    ["deliveries accepted / in Postgres", `${r.deliveriesAccepted} / ${r.deliveriesInPostgres}`],
-    ["EVENTS batches retried", n(r.retries.batchesRetried)],
-    ["events in retried batches", n(r.retries.eventsInRetriedBatches)],
-    ["highest try / longest backoff", `${r.retries.maxTry} / ${r.retries.maxDelayS} s`],
-    [
-      "failed writes logged from / to",
-      r.retries.firstFailureS === null
-        ? "none"
-        : `${r.retries.firstFailureS.toFixed(1)} s / ${(r.retries.lastFailureS ?? 0).toFixed(1)} s into the burst`,
-    ],
-    ["messages dropped / dead-lettered", `${r.retries.dropped} / ${r.retries.deadLettered}`],
-    ["settled after Postgres came back", s(r.settleAfterRecoveryS)],
-    ["settled after the last delivery", s(r.settleAfterBurstS)],
-  ];
+function line(r: ScenarioResult): string {
+  const c = r.counts;
+  return `${r.pass ? "PASS" : "FAIL"} ${r.name.padEnd(14)} deliveries ${c.deliveries}, runs ${c.runs}, faults ${c.faults}, lost ${c.lost}, duplicated ${c.duplicated} (${Math.round(r.seconds)} s)`;
 }
 
 async function main(): Promise<number> {
+  const unknown = [...only, ...skip].filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length)
+    throw new Error(`unknown scenario ${unknown.join(", ")}: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+  const chosen = SCENARIOS.filter((s) => (only.size === 0 || only.has(s.name)) && !skip.has(s.name));
   const source = describeSource(ROOT);
-  const result = await pgOutage({
-    root: ROOT,
-    runs: Math.max(1, Number(args.runs)),
-    rate: Math.max(1, Number(args.rate)),
-    outageAtS: Math.max(0, Number(args["outage-at"])),
-    outageS: Math.max(0, Number(args.outage)),
-    settleTimeoutS: Math.max(10, Number(args.settle)),
-    outDir: join(ROOT, "faults-results"),
-    log,
-  });
-  const rows = summary(result);
-  const width = Math.max(...rows.map((r) => (r[0] as string).length));
-  console.log(`\npg-outage: ${result.pass ? "PASS" : "FAIL"}`);
-  for (const [k, v] of rows) console.log(`  ${(k as string).padEnd(width)}  ${v}`);
-  for (const m of result.samples) console.log(`  · ${m}`);
-  if (!args["no-write"]) {
-    const machine = {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? "?",
-      memGb: Math.round(totalmem() / 2 ** 30),
-      loadavg: loadavg().map((l) => Number(l.toFixed(2))),
-    };
-    const path = join(ROOT, "docs", "faults.md");
-    writeDoc(ROOT, path, { result, rows, source, machine });
-    log(`wrote docs/faults.md`);
+  const results: ScenarioResult[] = [];
+  const t0 = performance.now();
+  for (const s of chosen) {
+    const log = (m: string) => console.log(`[${s.name}] ${m}`);
+    let result: ScenarioResult;
+    const started = performance.now();
+    try {
+      result = await s.run({ root: ROOT, outDir: join(ROOT, "faults-results"), log, args });
+    } catch (err) {
+      console.error(err);
+      result = {
+        name: s.name,
+        title: s.title,
+        pass: false,
+        counts: { injected: "(did not finish)", deliveries: 0, runs: 0, faults: 0, lost: 0, duplicated: 0 },
+        rows: [],
+        notes: [`the scenario threw: ${(err as Error).message.split("\n")[0]}`],
+        seconds: (performance.now() - started) / 1000,
+      };
+    }
+    results.push(result);
+    const width = Math.max(0, ...result.rows.map((r) => (r[0] ?? "").length));
+    for (const [k, v] of result.rows) log(`  ${(k ?? "").padEnd(width)}  ${v}`);
+    for (const n of result.notes) log(`  · ${n}`);
+    console.log(line(result));
+    if (!args["no-write"]) {
+      const machine = {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? "?",
+        memGb: Math.round(totalmem() / 2 ** 30),
+        loadavg: loadavg().map((l) => Number(l.toFixed(2))),
+      };
+      const path = join(ROOT, "docs", "reliability.md");
+      writeScenarioSection(ROOT, path, { result, source, machine, date: new Date().toISOString() });
+    }
   }
-  return result.pass ? 0 : 1;
+  console.log(`\nfaults: ${results.length} scenario(s) in ${Math.round((performance.now() - t0) / 1000)} s`);
+  for (const r of results) console.log(line(r));
+  return results.every((r) => r.pass) ? 0 : 1;
 }
 
 process.exitCode = await main().catch((err) => {
