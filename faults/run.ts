@@ -14,10 +14,11 @@ import { parseArgs } from "node:util";
 import { describeSource } from "../bench/lib/scratch.ts";
 import { writeScenarioSection } from "./lib/doc.ts";
 import type { Scenario, ScenarioResult } from "./lib/scenario.ts";
+import { crashNode, crashWorkerd } from "./crash.ts";
 import { scenario as pgOutage } from "./pg-outage.ts";
 
 /** The scenarios, in the order they run (cheap and independent first). */
-export const SCENARIOS: Scenario[] = [pgOutage];
+export const SCENARIOS: Scenario[] = [pgOutage, crashNode, crashWorkerd];
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
