@@ -12,9 +12,9 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeSource } from "../bench/lib/scratch.ts";
+import { crashNode, crashWorkerd } from "./crash.ts";
 import { writeScenarioSection } from "./lib/doc.ts";
 import type { Scenario, ScenarioResult } from "./lib/scenario.ts";
-import { crashNode, crashWorkerd } from "./crash.ts";
 import { scenario as pgOutage } from "./pg-outage.ts";
 
 /** The scenarios, in the order they run (cheap and independent first). */
