@@ -9,7 +9,7 @@
  * run is terminal, no step result applied twice, one reply per reply step at the fake Bot API, and the admin
  * index lists every acknowledged delivery once and every run.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeOpenAi } from "../test/servers/fake-openai.ts";
@@ -105,6 +105,9 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       notes.push(`${senders.pending} deliveries never got a 2xx within 180 s after the last restart`);
     const c = await checkMix(() => h.url, senders, telegram, { settleMs: 180_000, indexWaitMs: 60_000 });
     const known = plan.known?.(c) ?? [];
+    mkdirSync(o.outDir, { recursive: true });
+    writeFileSync(join(o.outDir, `${plan.name}-suspicious.json`), JSON.stringify(c.suspicious.slice(0, 20), null, 1));
+    writeFileSync(join(o.outDir, `${plan.name}-output.log`), h.output());
     const { lost, duplicated, why } = crashSummary(c);
     const allCompleted = (c.byStatus.completed ?? 0) === c.runs;
     const pass =

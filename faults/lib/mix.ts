@@ -379,6 +379,8 @@ export interface MixCheck {
   runIndexMissing: number;
   runIndexExtra: number;
   failures: string[];
+  /** Traces worth reading (a step that looks applied twice). */
+  suspicious: Trace[];
 }
 
 /** The checks after the load: runs, traces, replies at the fake Bot API, the admin index. */
@@ -418,6 +420,7 @@ export async function checkMix(
   let ignoredResults = 0;
   let attemptsRedelivered = 0;
   let queuedAttempts = 0;
+  const suspicious: Trace[] = [];
   for (const id of runIds) {
     const t = traces.get(id);
     if (!t) {
@@ -445,6 +448,7 @@ export async function checkMix(
     for (const [key, count] of succeeded) {
       if (count > 1) {
         appliedTwice++;
+        suspicious.push(t);
         failures.push(`run ${id}: step ${key} succeeded ${count} times`);
       }
     }
@@ -552,6 +556,7 @@ export async function checkMix(
     runIndexMissing,
     runIndexExtra,
     failures,
+    suspicious,
   };
 }
 
