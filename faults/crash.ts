@@ -106,7 +106,10 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
     const c = await checkMix(() => h.url, senders, telegram, { settleMs: 180_000, indexWaitMs: 60_000 });
     const known = plan.known?.(c) ?? [];
     mkdirSync(o.outDir, { recursive: true });
-    writeFileSync(join(o.outDir, `${plan.name}-suspicious.json`), JSON.stringify(c.suspicious.slice(0, 20), null, 1));
+    writeFileSync(
+      join(o.outDir, `${plan.name}-suspicious.json`),
+      JSON.stringify(c.suspicious.slice(0, 20), null, 1),
+    );
     writeFileSync(join(o.outDir, `${plan.name}-output.log`), h.output());
     const { lost, duplicated, why } = crashSummary(c);
     const allCompleted = (c.byStatus.completed ?? 0) === c.runs;

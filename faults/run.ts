@@ -12,13 +12,14 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeSource } from "../bench/lib/scratch.ts";
+import { chaos } from "./chaos.ts";
 import { crashNode, crashWorkerd } from "./crash.ts";
 import { writeScenarioSection } from "./lib/doc.ts";
 import type { Scenario, ScenarioResult } from "./lib/scenario.ts";
 import { scenario as pgOutage } from "./pg-outage.ts";
 
 /** The scenarios, in the order they run (cheap and independent first). */
-export const SCENARIOS: Scenario[] = [pgOutage, crashNode, crashWorkerd];
+export const SCENARIOS: Scenario[] = [pgOutage, chaos, crashNode, crashWorkerd];
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -35,6 +36,8 @@ const { values: args } = parseArgs({
     settle: { type: "string" },
     // crash-node / crash-workerd
     kills: { type: "string" },
+    // chaos
+    "chaos-runs": { type: "string" },
     // soak
     "soak-minutes": { type: "string" },
   },

@@ -137,9 +137,10 @@ export class Senders {
     return this.start(kind);
   }
 
-  start(kind: Kind): Delivery {
+  /** Starts sending one delivery of `kind`, under a new id (or `id`: a replay of an earlier one). */
+  start(kind: Kind, id?: string): Delivery {
     const n = this.n++;
-    const id = kind === "chat" ? String(1_000_000 + n) : `${kind}-${this.runTag}-${n}`;
+    id ??= kind === "chat" ? String(1_000_000 + n) : `${kind}-${this.runTag}-${n}`;
     const d: Delivery = {
       n,
       kind,

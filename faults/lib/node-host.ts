@@ -13,6 +13,8 @@ import { freePort } from "./stack.ts";
 
 export interface NodeHost {
   url: string;
+  /** The environment of the next start (change it, then kill and restart). */
+  vars: Record<string, string>;
   dataDir: string;
   pgid(): number;
   output(): string;
@@ -41,6 +43,7 @@ export async function startNodeHost(o: {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
+  const vars = { ...o.vars };
   let out = "";
   const boot = async () => {
     out += "\n[faults] --- hookline serve starting ---\n";
@@ -59,7 +62,7 @@ export async function startNodeHost(o: {
         "--lease-ms",
         String(o.leaseMs ?? 1000),
       ],
-      { cwd: copy, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...o.vars } },
+      { cwd: copy, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...vars } },
     );
     child = proc;
     proc.stdout?.on("data", (d) => (out += d));
@@ -108,5 +111,14 @@ export async function startNodeHost(o: {
     await stop();
     throw err;
   }
-  return { url, dataDir, pgid: () => child?.pid as number, output: () => out, kill, restart: boot, stop };
+  return {
+    url,
+    vars,
+    dataDir,
+    pgid: () => child?.pid as number,
+    output: () => out,
+    kill,
+    restart: boot,
+    stop,
+  };
 }

@@ -72,7 +72,7 @@ export async function chaoticStepBatch(
   handle: (msg: QueueMessage) => Promise<void>,
 ): Promise<void> {
   if (Math.random() < chaos.throw) {
-    console.warn(`chaos: throw batch of ${batch.messages.length}`);
+    console.warn(`chaos: throw ${batch.messages.map(attemptOf).join(" ")}`);
     throw new Error("chaos: the consumer threw");
   }
   const messages = [...batch.messages];
@@ -92,12 +92,12 @@ export async function chaoticStepBatch(
         await res.steps.send(msg.body, { contentType: "json" });
       }
       if (unit(attempt) < chaos.poison) {
-        console.warn(`chaos: poison ${attempt} delivery ${msg.attempts}`);
+        console.warn(`chaos: poison ${attempt}`);
         msg.retry({ delaySeconds: 0 });
         return;
       }
       if (Math.random() < chaos.timeout) {
-        console.warn(`chaos: timeout ${attempt} delivery ${msg.attempts}`);
+        console.warn(`chaos: timeout ${attempt}`);
         await new Promise((r) => setTimeout(r, chaos.timeoutMs));
         msg.retry({ delaySeconds: 0 });
         return;
