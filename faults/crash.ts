@@ -43,8 +43,8 @@ interface CrashPlan {
   upS: [number, number];
   streamMs: number;
   start(o: ScenarioOptions, vars: Record<string, string>, overlay: unknown, persist: string): Promise<Host>;
-  /** Checks that cannot pass on this host, with the reason (reported, not failed). */
-  known?: (c: MixCheck) => string[];
+  /** The local queue broker loses messages in flight on a kill (wrangler dev), so the run index may lag for good. */
+  localQueueLoss?: boolean;
 }
 
 export function crashSummary(c: MixCheck) {
@@ -104,7 +104,15 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
     if (!drained)
       notes.push(`${senders.pending} deliveries never got a 2xx within 180 s after the last restart`);
     const c = await checkMix(() => h.url, senders, telegram, { settleMs: 180_000, indexWaitMs: 60_000 });
-    const known = plan.known?.(c) ?? [];
+    const known: string[] = [];
+    const localLoss = plan.localQueueLoss ? c.runIndexMissing : 0;
+    if (plan.localQueueLoss && c.runIndexMissing > 0) {
+      known.push(
+        `${c.runIndexMissing} runs missing from GET /runs: their EVENTS messages were in local Miniflare's in-memory queue when it was killed (not injectable as a Hookline fault here; see "Could not be injected here")`,
+      );
+      c.failures = c.failures.filter((f) => !f.includes("missing from GET /runs"));
+      c.runIndexMissing = 0;
+    }
     mkdirSync(o.outDir, { recursive: true });
     writeFileSync(
       join(o.outDir, `${plan.name}-suspicious.json`),
@@ -145,6 +153,9 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
         ["restart to /health (mean / max)", `${avg.toFixed(0)} ms / ${Math.max(...restartMs).toFixed(0)} ms`],
         ...mixRows(c),
         ["Bot API calls / OpenAI requests", `${telegram.calls.length} / ${openai.requests.length}`],
+        ...(plan.localQueueLoss
+          ? [["runs missing from GET /runs (local queue lost EVENTS)", String(localLoss)]]
+          : []),
       ],
       notes,
       seconds: (performance.now() - t0) / 1000,
@@ -176,6 +187,10 @@ const workerdPlan: CrashPlan = {
   streamMs: 10,
   start: (o, vars, overlay, persist) =>
     startStack({ root: o.root, envName: "faults", overlay, vars, persistTo: persist }),
+  // Local Miniflare keeps queue messages in memory (see docs/reliability.md): EVENTS in flight at a kill are
+  // gone, so the run index (fed by EVENTS) may miss runs. Cloudflare Queues persist a message before send()
+  // resolves, so this is a property of the local broker, reported here and not counted as Hookline's loss.
+  localQueueLoss: true,
 };
 
 export const crashNode: Scenario = {
