@@ -183,7 +183,7 @@ const workerdPlan: CrashPlan = {
   name: "crash-workerd",
   title: "Crash and restart (wrangler dev / workerd)",
   rate: 4,
-  upS: [2, 5],
+  upS: [1.5, 3.5],
   streamMs: 10,
   start: (o, vars, overlay, persist) =>
     startStack({ root: o.root, envName: "faults", overlay, vars, persistTo: persist }),

@@ -17,9 +17,10 @@ import { crashNode, crashWorkerd } from "./crash.ts";
 import { writeScenarioSection } from "./lib/doc.ts";
 import type { Scenario, ScenarioResult } from "./lib/scenario.ts";
 import { scenario as pgOutage } from "./pg-outage.ts";
+import { soak } from "./soak.ts";
 
 /** The scenarios, in the order they run (cheap and independent first). */
-export const SCENARIOS: Scenario[] = [pgOutage, chaos, crashNode, crashWorkerd];
+export const SCENARIOS: Scenario[] = [pgOutage, chaos, crashNode, crashWorkerd, soak];
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
