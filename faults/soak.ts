@@ -145,7 +145,11 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
       (t) => TERMINAL.has(t.status),
     );
     const byStatus: Record<string, number> = {};
-    for (const t of traces.values()) byStatus[t.status] = (byStatus[t.status] ?? 0) + 1;
+    for (const t of traces.values()) {
+      byStatus[t.status] = (byStatus[t.status] ?? 0) + 1;
+      if (t.status !== "completed" && notes.length < 5)
+        notes.push(`run ${t.runId}: ${t.status}: ${JSON.stringify(t.error).slice(0, 200)}`);
+    }
     const completed = byStatus.completed ?? 0;
     const sqlite = countFiles(persist, ".sqlite");
     const objects = runIds.length + probe.deliveries.length;
