@@ -72,16 +72,18 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
   const [telegram, openai] = await Promise.all([startFakeTelegram(), startFakeOpenAi()]);
   const persist = mkdtempSync(join(tmpdir(), `hookline-${plan.name}-`));
   let host: Host | undefined;
+  let senders: Senders | undefined;
+  let loading = true;
   const notes: string[] = [];
   try {
     const vars = mixVars({ telegram: telegram.url, openai: openai.url });
     host = await plan.start(o, vars, mixOverlay(plan.streamMs), persist);
     const h = host;
-    const senders = new Senders(() => h.url, rand);
-    let loading = true;
+    const s = new Senders(() => h.url, rand);
+    senders = s;
     const generator = (async () => {
       while (loading) {
-        senders.next();
+        s.next();
         await sleep((1000 / plan.rate) * (0.5 + rand()));
       }
     })();
@@ -94,16 +96,15 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       await h.restart();
       restartMs.push(performance.now() - r0);
       o.log(
-        `kill ${i + 1}/${kills}: back after ${Math.round(restartMs.at(-1) ?? 0)} ms; ${senders.deliveries.length} deliveries so far, ${senders.pending} unanswered`,
+        `kill ${i + 1}/${kills}: back after ${Math.round(restartMs.at(-1) ?? 0)} ms; ${s.deliveries.length} deliveries so far, ${s.pending} unanswered`,
       );
     }
     loading = false;
     await generator;
     const loadS = (performance.now() - t0) / 1000;
-    const drained = await senders.drain(180_000);
-    if (!drained)
-      notes.push(`${senders.pending} deliveries never got a 2xx within 180 s after the last restart`);
-    const c = await checkMix(() => h.url, senders, telegram, { settleMs: 180_000, indexWaitMs: 60_000 });
+    const drained = await s.drain(180_000);
+    if (!drained) notes.push(`${s.pending} deliveries never got a 2xx within 180 s after the last restart`);
+    const c = await checkMix(() => h.url, s, telegram, { settleMs: 180_000, indexWaitMs: 60_000 });
     const known: string[] = [];
     const localLoss = plan.localQueueLoss ? c.runIndexMissing : 0;
     if (plan.localQueueLoss && c.runIndexMissing > 0) {
@@ -161,6 +162,8 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    loading = false;
+    senders?.stop();
     await host?.stop();
     await Promise.all([telegram.close(), openai.close()]);
     rmSync(persist, { recursive: true, force: true });

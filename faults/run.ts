@@ -99,7 +99,10 @@ async function main(): Promise<number> {
   return results.every((r) => r.pass) ? 0 : 1;
 }
 
-process.exitCode = await main().catch((err) => {
-  console.error(err);
-  return 1;
-});
+// Exit even if a failed scenario left a timer or socket behind: every process it started is already stopped.
+process.exit(
+  await main().catch((err) => {
+    console.error(err);
+    return 1;
+  }),
+);

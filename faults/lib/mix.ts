@@ -122,6 +122,7 @@ export class Senders {
   private readonly rand: () => number;
   private readonly resendShare: number;
   private readonly runTag: string;
+  private stopped = false;
 
   constructor(base: () => string, rand: () => number, resendShare = 0.1) {
     this.base = base;
@@ -219,8 +220,13 @@ export class Senders {
     }
   }
 
+  /** Ends every retry loop (a scenario that failed half-way must not leave senders running). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   private async sendUntilAcked(d: Delivery, resend = false): Promise<void> {
-    for (let tries = 0; ; tries++) {
+    for (let tries = 0; !this.stopped; tries++) {
       const t0 = performance.now();
       d.sent++;
       try {
