@@ -427,7 +427,7 @@ export function outboundSummary(r: OutboundResult): string[][] {
 const DOC_START = "<!-- outbound:start -->";
 const DOC_END = "<!-- outbound:end -->";
 
-/** Writes this run's table into docs/faults.md between the outbound markers (appended if missing). */
+/** Writes this run's table into a doc (docs/reliability.md) between the outbound markers (appended if missing). */
 export function writeOutboundDoc(
   root: string,
   path: string,

@@ -15,6 +15,7 @@ import { Pool } from "undici";
 import { type PgWsProxy, startPgWsProxy } from "../src/cli/pg-ws-proxy.ts";
 import { signers } from "../src/core/sign/index.ts";
 import { freshDatabase, withClient } from "./lib/database.ts";
+import { num, type Scenario, type ScenarioOptions, type ScenarioResult } from "./lib/scenario.ts";
 import { type Stack, startStack } from "./lib/stack.ts";
 
 export interface PgOutageOptions {
@@ -508,3 +509,78 @@ export async function pgOutage(o: PgOutageOptions): Promise<PgOutageResult> {
     await proxy.close();
   }
 }
+
+/** The table of docs/reliability.md's pg-outage section. */
+export function outageRows(r: PgOutageResult): string[][] {
+  const n = (v: number) => String(v);
+  const s = (v: number | null) => (v === null ? "never" : `${v.toFixed(1)} s`);
+  return [
+    [
+      "deliveries sent / held rate",
+      `${r.sent} at ${(r.sent / r.burstS).toFixed(1)}/s (${r.burstS.toFixed(1)} s)`,
+    ],
+    ["proxy down", `${r.outage.startS.toFixed(1)} s to ${r.outage.endS.toFixed(1)} s into the burst`],
+    ["runs started (202)", n(r.runsStarted)],
+    ["deliveries refused", n(r.refused)],
+    ["runs accepted while Postgres was down", n(r.acceptedDuringOutage)],
+    ["runs in Postgres", n(r.runsInPostgres)],
+    ["run status ≠ trace", n(r.statusMismatches)],
+    ["events expected (from the traces)", n(r.eventsExpected)],
+    ["events found", n(r.eventsFound)],
+    ["events lost", n(r.eventsLost)],
+    ["events duplicated", n(r.eventsDuplicated)],
+    ["events unexpected", n(r.eventsUnexpected)],
+    ["step attempts expected / found", `${r.attemptsExpected} / ${r.attemptsFound}`],
+    ["deliveries accepted / in Postgres", `${r.deliveriesAccepted} / ${r.deliveriesInPostgres}`],
+    ["EVENTS batches retried", n(r.retries.batchesRetried)],
+    ["events in retried batches", n(r.retries.eventsInRetriedBatches)],
+    ["highest try / longest backoff", `${r.retries.maxTry} / ${r.retries.maxDelayS} s`],
+    [
+      "failed writes logged from / to",
+      r.retries.firstFailureS === null
+        ? "none"
+        : `${r.retries.firstFailureS.toFixed(1)} s / ${(r.retries.lastFailureS ?? 0).toFixed(1)} s into the burst`,
+    ],
+    ["messages dropped / dead-lettered", `${r.retries.dropped} / ${r.retries.deadLettered}`],
+    ["settled after Postgres came back", s(r.settleAfterRecoveryS)],
+    ["settled after the last delivery", s(r.settleAfterBurstS)],
+  ];
+}
+
+/** Options: `--runs` (1000), `--rate` (20), `--outage-at` (10), `--outage` (30), `--settle` (180). */
+export const scenario: Scenario = {
+  name: "pg-outage",
+  title: "Postgres outage",
+  async run(opts: ScenarioOptions): Promise<ScenarioResult> {
+    const t0 = performance.now();
+    const r = await pgOutage({
+      root: opts.root,
+      runs: Math.max(1, num(opts.args, "runs", 1000)),
+      rate: Math.max(1, num(opts.args, "rate", 20)),
+      outageAtS: Math.max(0, num(opts.args, "outage-at", 10)),
+      outageS: Math.max(0, num(opts.args, "outage", 30)),
+      settleTimeoutS: Math.max(10, num(opts.args, "settle", 180)),
+      outDir: opts.outDir,
+      log: opts.log,
+    });
+    const lost =
+      r.eventsLost + (r.runsStarted - r.runsInPostgres) + (r.deliveriesAccepted - r.deliveriesInPostgres);
+    return {
+      name: "pg-outage",
+      title: "Postgres outage",
+      pass: r.pass,
+      counts: {
+        injected: `Postgres unreachable for ${r.options.outageS} s during the burst`,
+        deliveries: r.accepted,
+        runs: r.runsStarted,
+        faults: 1,
+        lost,
+        duplicated: r.eventsDuplicated,
+        ...(lost || r.eventsDuplicated ? { why: "see the checks below" } : {}),
+      },
+      rows: outageRows(r),
+      notes: r.samples,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  },
+};

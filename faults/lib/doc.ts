@@ -1,36 +1,69 @@
-/** The pg-outage section of docs/faults.md: this run's numbers, between markers (the rest is hand-written). */
-import { existsSync, writeFileSync } from "node:fs";
+/**
+ * docs/reliability.md: each scenario owns the section between its own markers (its last run), and the summary
+ * table at the top is rebuilt from the one-line summaries every section keeps in a comment, so a run of
+ * one scenario (`--only`) leaves the others' numbers alone. The rest of the file is hand-written.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { formatDoc, markdownTable, writeDocSection } from "../../bench/lib/report.ts";
-import type { PgOutageResult } from "../pg-outage.ts";
+import type { ScenarioCounts, ScenarioResult } from "./scenario.ts";
 
-const START = "<!-- pg-outage:start -->";
-const END = "<!-- pg-outage:end -->";
+const SUMMARY_START = "<!-- summary:start -->";
+const SUMMARY_END = "<!-- summary:end -->";
+const COUNTS = /<!-- counts (\S+) (.*?) -->/g;
 
-export interface DocInput {
-  result: PgOutageResult;
-  rows: string[][];
-  source: { ref: string; commit: string; dirty: boolean };
-  machine: { cpus: number; cpuModel: string; memGb: number; loadavg: number[] };
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memGb: number;
+  loadavg: number[];
 }
 
-export function writeDoc(root: string, path: string, d: DocInput): void {
-  if (!existsSync(path)) writeFileSync(path, `# Fault scenarios\n\n${START}\n${END}\n`);
+export interface DocInput {
+  result: ScenarioResult;
+  source: { ref: string; commit: string; dirty: boolean };
+  machine: Machine;
+  date: string;
+}
+
+export function writeScenarioSection(root: string, path: string, d: DocInput): void {
+  if (!existsSync(path)) writeFileSync(path, `# Reliability\n\n${SUMMARY_START}\n${SUMMARY_END}\n`);
   const r = d.result;
-  const o = r.options;
   const code = `${d.source.ref} at ${d.source.commit.slice(0, 10)}${d.source.dirty ? " with uncommitted changes" : ""}`;
   const m = d.machine;
-  const section = `### Last run: ${r.pass ? "PASS" : "FAIL"}
+  const counts = { ...r.counts, pass: r.pass, seconds: Math.round(r.seconds) };
+  const section = `<!-- counts ${r.name} ${JSON.stringify(counts)} -->
 
-_${r.date} · ${code}_
+### Last run: ${r.pass ? "PASS" : "FAIL"}
 
-**Machine.** ${m.cpus} cores (${m.cpuModel}), ${m.memGb} GB, shared with other work; load average at the end
-${m.loadavg.join(" / ")}.
+_${d.date} · ${code} · ${Math.round(r.seconds)} s · ${m.cpus} cores (${m.cpuModel}), ${m.memGb} GB, shared; load average at the end ${m.loadavg.join(" / ")}_
 
-**This run.** ${r.sent} deliveries, ${o.rate}/s asked, ${(r.sent / r.burstS).toFixed(1)}/s held (${r.burstS.toFixed(1)} s); the
-proxy was down from ${r.outage.startS.toFixed(1)} s to ${r.outage.endS.toFixed(1)} s into the burst.
-
-${markdownTable([["", "value"], ...d.rows])}
-${r.samples.length ? `\nFirst findings:\n\n${r.samples.map((s) => `- \`${s}\``).join("\n")}\n` : ""}`;
-  writeDocSection(path, section, START, END);
+${markdownTable([["", "value"], ...r.rows])}
+${r.notes.length ? `\nFindings of this run:\n\n${r.notes.map((s) => `- ${s.includes("`") ? s : `\`${s}\``}`).join("\n")}\n` : ""}`;
+  writeDocSection(path, section, `<!-- ${r.name}:start -->`, `<!-- ${r.name}:end -->`);
+  rebuildSummary(path);
   formatDoc(root, path);
+}
+
+/** The summary table from every section's `counts` comment, in the order the sections appear. */
+function rebuildSummary(path: string): void {
+  const text = readFileSync(path, "utf8");
+  const rows: string[][] = [
+    ["scenario", "result", "injected", "deliveries", "runs", "faults", "lost", "duplicated", "time"],
+  ];
+  for (const m of text.matchAll(COUNTS)) {
+    const c = JSON.parse(m[2] ?? "{}") as ScenarioCounts & { pass: boolean; seconds: number };
+    const withWhy = (v: number) => (v && c.why ? `${v} (${c.why})` : String(v));
+    rows.push([
+      m[1] ?? "?",
+      c.pass ? "PASS" : "FAIL",
+      c.injected,
+      String(c.deliveries),
+      String(c.runs),
+      String(c.faults),
+      withWhy(c.lost),
+      withWhy(c.duplicated),
+      `${c.seconds} s`,
+    ]);
+  }
+  writeDocSection(path, markdownTable(rows, [0, 1, 2]), SUMMARY_START, SUMMARY_END);
 }

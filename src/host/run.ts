@@ -191,7 +191,15 @@ export class Run implements RunApi {
   async stepStarted(attemptId: string): Promise<{ proceed: boolean }> {
     const id = AttemptId.parse(attemptId);
     const row = attemptRow(this.db, id);
-    if (!row || !this.state || FINISHED.includes(this.state.status) || !isOpen(row.status))
+    // An attempt the engine no longer waits for (it timed out and was retried) must not start again: its
+    // row stays open until a worker reports, so a redelivered message would otherwise run it a second time.
+    if (
+      !row ||
+      !this.state ||
+      FINISHED.includes(this.state.status) ||
+      !isOpen(row.status) ||
+      !this.awaited(id)
+    )
       return { proceed: false };
     this.db
       .update(attempts)
@@ -210,6 +218,7 @@ export class Run implements RunApi {
     const status = attemptStatus(this.db, id);
     if (!status || !this.state) return "abandoned";
     if (this.state.status === "cancelled") return "cancelled";
+    if (isOpen(status) && !this.awaited(id)) return "abandoned";
     if (!isOpen(status)) return "done";
     return this.watchers.wait(id);
   }
@@ -217,7 +226,21 @@ export class Run implements RunApi {
   /** Whether an attempt is still wanted; the polling fallback when a watch is lost. */
   async isOutstanding(attemptId: string): Promise<boolean> {
     const status = attemptStatus(this.db, AttemptId.parse(attemptId));
-    return !!status && isOpen(status) && !FINISHED.includes(this.state?.status ?? "failed");
+    return (
+      !!status &&
+      isOpen(status) &&
+      !FINISHED.includes(this.state?.status ?? "failed") &&
+      this.awaited(attemptId)
+    );
+  }
+
+  /** Whether the engine waits for this attempt's result (not one that timed out and was retried). */
+  private awaited(attemptId: string): boolean {
+    if (!this.state) return false;
+    for (const thread of Object.values(this.state.threads)) {
+      if (thread.block?.type === "attempt" && thread.block.attemptId === attemptId) return true;
+    }
+    return false;
   }
 
   /** Applies one attempt's result exactly once. Stale, repeated and late results are ignored and counted. */
@@ -234,11 +257,15 @@ export class Run implements RunApi {
   ): Promise<{ applied: boolean }> {
     this.live.delete(attemptId);
     const row = attemptRow(this.db, attemptId);
-    const outstanding = !!row && isOpen(row.status) && row.stepId === stepId;
+    const open = !!row && isOpen(row.status) && row.stepId === stepId;
     const over = !this.state || FINISHED.includes(this.state.status);
+    const outstanding = open && (over || this.awaited(attemptId));
     // A late result after the run ended (typically the aborted attempt of a cancelled run) is not applied,
     // but its real timings go into the trace: that is how abort latency is observed.
     if (row && outstanding && over) recordAttempt(this.db, row, r, { status: "cancelled" });
+    // A result of an attempt that timed out (the engine failed it and moved on) is not applied either; its row
+    // closes as failed instead of claiming a success the run never used.
+    if (row && open && !outstanding) recordAttempt(this.db, row, r, { status: "failed" });
     if (!this.state || !row || !outstanding || over) {
       const ignored = (this.state?.ignoredResults ?? 0) + 1;
       prepared(this.db, "run:runs.ignored", (d) =>

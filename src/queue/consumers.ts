@@ -1,7 +1,8 @@
 import type { QueueBatch } from "../host/ports.ts";
 import type { Resources } from "../host/resources.ts";
+import { type Chaos, chaosFrom, chaoticStepBatch } from "./chaos.ts";
 import { handleDeadEventBatch, handleEventBatch } from "./events.ts";
-import { handleDeadLetterBatch, handleStepBatch } from "./steps.ts";
+import { handleDeadLetterBatch, handleStepBatch, handleStepMessage } from "./steps.ts";
 
 /** Queue names as bound in wrangler.toml (the Node adapter uses the same names and settings). */
 export const QUEUES = {
@@ -13,8 +14,23 @@ export const QUEUES = {
 
 type Consumer = (batch: QueueBatch, res: Resources) => Promise<void>;
 
+/** Chaos settings per host's resources (read once; null outside the test and faults environments). */
+const chaosOf = new WeakMap<Resources, Chaos | null>();
+
+/** STEPS, with the fault harness's chaos when (and only when) `chaosFrom` allows it. */
+const steps: Consumer = (batch, res) => {
+  let chaos = chaosOf.get(res);
+  if (chaos === undefined) {
+    chaos = chaosFrom(res.secrets);
+    chaosOf.set(res, chaos);
+  }
+  return chaos
+    ? chaoticStepBatch(batch, res, chaos, (msg) => handleStepMessage(msg, res))
+    : handleStepBatch(batch, res);
+};
+
 const consumers: Record<string, Consumer> = {
-  [QUEUES.steps]: handleStepBatch,
+  [QUEUES.steps]: steps,
   [QUEUES.deadSteps]: handleDeadLetterBatch,
   [QUEUES.events]: handleEventBatch,
   [QUEUES.deadEvents]: handleDeadEventBatch,

@@ -1,0 +1,208 @@
+/**
+ * Scenarios crash-node and crash-workerd: SIGKILL at random moments under steady mixed load.
+ *
+ * The runtime keeps its state in a directory (`hookline serve --data-dir`, or `wrangler dev --persist-to`).
+ * Chats stream from a fake OpenAI into a fake Telegram, orders arrive signed with Standard Webhooks, fan-outs
+ * go through STEPS and waits hold timers (faults/lib/mix.ts). The whole process group is killed with SIGKILL
+ * `--kills` times (20) at random moments and started again on the same directory. Senders retry every
+ * delivery (same id, re-signed) until a 2xx. Afterwards: every delivery with a 2xx has exactly one run, every
+ * run is terminal, no step result applied twice, one reply per reply step at the fake Bot API, and the admin
+ * index lists every acknowledged delivery once and every run.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startFakeOpenAi } from "../test/servers/fake-openai.ts";
+import { startFakeTelegram } from "../test/servers/fake-telegram.ts";
+import { checkMix, type MixCheck, mixOverlay, mixRows, mixVars, Senders } from "./lib/mix.ts";
+import { startNodeHost } from "./lib/node-host.ts";
+import {
+  num,
+  prng,
+  type Scenario,
+  type ScenarioOptions,
+  type ScenarioResult,
+  sleep,
+} from "./lib/scenario.ts";
+import { startStack } from "./lib/stack.ts";
+
+interface Host {
+  url: string;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+interface CrashPlan {
+  name: string;
+  title: string;
+  /** Deliveries per second while the kills go on. */
+  rate: number;
+  /** Seconds the process is up before the next kill: uniform in [min, max]. */
+  upS: [number, number];
+  streamMs: number;
+  start(o: ScenarioOptions, vars: Record<string, string>, overlay: unknown, persist: string): Promise<Host>;
+  /** The local queue broker loses messages in flight on a kill (wrangler dev), so the run index may lag for good. */
+  localQueueLoss?: boolean;
+}
+
+export function crashSummary(c: MixCheck) {
+  const lost = c.withoutRun + c.tracesMissing + c.repliesMissing + c.indexMissing + c.runIndexMissing;
+  const duplicated = c.twoRuns + c.appliedTwice + c.repliesDuplicated + c.indexDuplicated + c.runIndexExtra;
+  const why: string[] = [];
+  if (c.withoutRun) why.push(`${c.withoutRun} 2xx without a run`);
+  if (c.tracesMissing) why.push(`${c.tracesMissing} runs without a trace`);
+  if (c.repliesMissing) why.push(`${c.repliesMissing} replies never sent`);
+  if (c.indexMissing) why.push(`${c.indexMissing} deliveries missing from the index`);
+  if (c.runIndexMissing) why.push(`${c.runIndexMissing} runs missing from GET /runs`);
+  if (c.twoRuns) why.push(`${c.twoRuns} deliveries with two runs`);
+  if (c.appliedTwice) why.push(`${c.appliedTwice} steps applied twice`);
+  if (c.repliesDuplicated) why.push(`${c.repliesDuplicated} replies sent twice`);
+  if (c.indexDuplicated) why.push(`${c.indexDuplicated} deliveries listed twice`);
+  if (c.runIndexExtra) why.push(`${c.runIndexExtra} unexpected runs listed`);
+  return { lost, duplicated, why: why.join("; ") };
+}
+
+async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResult> {
+  const t0 = performance.now();
+  const kills = Math.max(1, num(o.args, "kills", 20));
+  const seed = num(o.args, "seed", Date.now() % 1_000_000);
+  const rand = prng(seed);
+  const [telegram, openai] = await Promise.all([startFakeTelegram(), startFakeOpenAi()]);
+  const persist = mkdtempSync(join(tmpdir(), `hookline-${plan.name}-`));
+  let host: Host | undefined;
+  let senders: Senders | undefined;
+  let loading = true;
+  const notes: string[] = [];
+  try {
+    const vars = mixVars({ telegram: telegram.url, openai: openai.url });
+    host = await plan.start(o, vars, mixOverlay(plan.streamMs), persist);
+    const h = host;
+    const s = new Senders(() => h.url, rand);
+    senders = s;
+    const generator = (async () => {
+      while (loading) {
+        s.next();
+        await sleep((1000 / plan.rate) * (0.5 + rand()));
+      }
+    })();
+    const restartMs: number[] = [];
+    for (let i = 0; i < kills; i++) {
+      await sleep((plan.upS[0] + rand() * (plan.upS[1] - plan.upS[0])) * 1000);
+      await h.kill();
+      await sleep(rand() * 500);
+      const r0 = performance.now();
+      await h.restart();
+      restartMs.push(performance.now() - r0);
+      o.log(
+        `kill ${i + 1}/${kills}: back after ${Math.round(restartMs.at(-1) ?? 0)} ms; ${s.deliveries.length} deliveries so far, ${s.pending} unanswered`,
+      );
+    }
+    loading = false;
+    await generator;
+    const loadS = (performance.now() - t0) / 1000;
+    const drained = await s.drain(180_000);
+    if (!drained) notes.push(`${s.pending} deliveries never got a 2xx within 180 s after the last restart`);
+    const c = await checkMix(() => h.url, s, telegram, { settleMs: 180_000, indexWaitMs: 60_000 });
+    const known: string[] = [];
+    const localLoss = plan.localQueueLoss ? c.runIndexMissing : 0;
+    if (plan.localQueueLoss && c.runIndexMissing > 0) {
+      known.push(
+        `${c.runIndexMissing} runs missing from GET /runs: their EVENTS messages were in local Miniflare's in-memory queue when it was killed (not injectable as a Hookline fault here; see "Could not be injected here")`,
+      );
+      c.failures = c.failures.filter((f) => !f.includes("missing from GET /runs"));
+      c.runIndexMissing = 0;
+    }
+    mkdirSync(o.outDir, { recursive: true });
+    writeFileSync(
+      join(o.outDir, `${plan.name}-suspicious.json`),
+      JSON.stringify(c.suspicious.slice(0, 20), null, 1),
+    );
+    writeFileSync(join(o.outDir, `${plan.name}-output.log`), h.output());
+    const { lost, duplicated, why } = crashSummary(c);
+    const allCompleted = (c.byStatus.completed ?? 0) === c.runs;
+    const pass =
+      drained &&
+      c.acked === c.deliveries &&
+      lost === 0 &&
+      duplicated === 0 &&
+      allCompleted &&
+      c.indexSeenTooLow === 0;
+    notes.push(...known, ...c.failures.slice(0, 12));
+    if (!pass) o.log(`output (tail):\n${h.output().slice(-3000)}`);
+    const avg = restartMs.reduce((s, v) => s + v, 0) / restartMs.length;
+    return {
+      name: plan.name,
+      title: plan.title,
+      pass,
+      counts: {
+        injected: `SIGKILL of the process group ×${kills}, restart on the same state`,
+        deliveries: c.acked,
+        runs: c.runs,
+        faults: kills,
+        lost,
+        duplicated,
+        ...(why ? { why } : {}),
+      },
+      rows: [
+        ["kills / seed", `${kills} / ${seed}`],
+        [
+          "load",
+          `${plan.rate}/s for ${loadS.toFixed(0)} s; up ${plan.upS[0]}–${plan.upS[1]} s between kills`,
+        ],
+        ["restart to /health (mean / max)", `${avg.toFixed(0)} ms / ${Math.max(...restartMs).toFixed(0)} ms`],
+        ...mixRows(c),
+        ["Bot API calls / OpenAI requests", `${telegram.calls.length} / ${openai.requests.length}`],
+        ...(plan.localQueueLoss
+          ? [["runs missing from GET /runs (local queue lost EVENTS)", String(localLoss)]]
+          : []),
+      ],
+      notes,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    loading = false;
+    senders?.stop();
+    await host?.stop();
+    await Promise.all([telegram.close(), openai.close()]);
+    rmSync(persist, { recursive: true, force: true });
+  }
+}
+
+const nodePlan: CrashPlan = {
+  name: "crash-node",
+  title: "Crash and restart (Node adapter)",
+  rate: 8,
+  upS: [1.5, 4],
+  streamMs: 10,
+  start: async (o, vars, overlay) => {
+    const h = await startNodeHost({ root: o.root, envName: "faults", overlay, vars, leaseMs: 1000 });
+    return h;
+  },
+};
+
+const workerdPlan: CrashPlan = {
+  name: "crash-workerd",
+  title: "Crash and restart (wrangler dev / workerd)",
+  rate: 4,
+  upS: [1.5, 3.5],
+  streamMs: 10,
+  start: (o, vars, overlay, persist) =>
+    startStack({ root: o.root, envName: "faults", overlay, vars, persistTo: persist }),
+  // Local Miniflare keeps queue messages in memory (see docs/reliability.md): EVENTS in flight at a kill are
+  // gone, so the run index (fed by EVENTS) may miss runs. Cloudflare Queues persist a message before send()
+  // resolves, so this is a property of the local broker, reported here and not counted as Hookline's loss.
+  localQueueLoss: true,
+};
+
+export const crashNode: Scenario = {
+  name: nodePlan.name,
+  title: nodePlan.title,
+  run: (o) => crash(nodePlan, o),
+};
+export const crashWorkerd: Scenario = {
+  name: workerdPlan.name,
+  title: workerdPlan.title,
+  run: (o) => crash(workerdPlan, o),
+};
