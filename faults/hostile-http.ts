@@ -480,7 +480,7 @@ async function startServer(root: string, log: (m: string) => void) {
     if (child.exitCode !== null)
       throw new Error(`hookline serve exited ${child.exitCode}:\n${out.slice(-3000)}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) break;
+      if ((await fetch(`${url}/health/live`)).ok) break;
     } catch {
       // not up yet
     }
@@ -582,7 +582,7 @@ async function attack(
   let prototypeClean = false;
   const places: string[] = [];
   try {
-    serverAlive = (await fetch(`${server.url}/health`)).ok && server.child.exitCode === null;
+    serverAlive = (await fetch(`${server.url}/health/live`)).ok && server.child.exitCode === null;
     const probeBody = enc.encode(JSON.stringify({ probe: true }));
     const probe = await fetch(`${server.url}/webhooks/in/run-echo`, {
       method: "POST",

@@ -72,7 +72,7 @@ export async function startNodeHost(o: {
       if (proc.exitCode !== null)
         throw new Error(`hookline serve exited ${proc.exitCode}:\n${out.slice(-3000)}`);
       try {
-        if ((await fetch(`${url}/health`)).ok) return;
+        if ((await fetch(`${url}/health/live`)).ok) return;
       } catch {
         // not up yet
       }

@@ -164,7 +164,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         if (proc.exitCode !== null)
           throw new Error(`wrangler dev exited ${proc.exitCode}:\n${out.slice(-3000)}`);
         try {
-          const res = await fetch(`${url}/health`);
+          const res = await fetch(`${url}/health/live`);
           if (res.ok) break;
         } catch {
           // not up yet
