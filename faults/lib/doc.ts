@@ -45,7 +45,7 @@ ${r.notes.length ? `\nFindings of this run:\n\n${r.notes.map((s) => `- ${s.inclu
 }
 
 /** The summary table from every section's `counts` comment, in the order the sections appear. */
-function rebuildSummary(path: string): void {
+export function rebuildSummary(path: string): void {
   const text = readFileSync(path, "utf8");
   const rows: string[][] = [
     ["scenario", "result", "injected", "deliveries", "runs", "faults", "lost", "duplicated", "time"],
