@@ -97,7 +97,8 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
         const reason = JSON.stringify(t.error);
         // The dead-letter consumer's reason names the step and the deliveries; the attempt must have failed all.
         const dead = [...exhausted].some((a) => a.startsWith(`${id}/`));
-        if (/was not completed after \d+ deliveries/.test(reason) && dead) failedWithReason++;
+        if (/was not completed: its STEPS message used up its deliveries/.test(reason) && dead)
+          failedWithReason++;
         else {
           failedWrongly++;
           notes.push(`run ${id}: ${t.status} ${reason.slice(0, 200)} (exhausted attempt: ${dead})`);

@@ -93,13 +93,12 @@ export async function handleDeadLetterBatch(batch: QueueBatch, res: Resources): 
     }
     const m = parsed.data;
     try {
-      await res.runs
-        .getByName(m.runId)
-        .stepDeadLettered(
-          m.stepId,
-          m.attemptId,
-          `step "${m.stepId}" attempt ${m.attempt} was not completed after ${msg.attempts} deliveries`,
-        );
+      await res.runs.getByName(m.runId).stepDeadLettered(
+        m.stepId,
+        m.attemptId,
+        // `msg.attempts` counts this dead-letter queue's deliveries, not the STEPS ones that ran out.
+        `step "${m.stepId}" attempt ${m.attempt} was not completed: its STEPS message used up its deliveries (max_retries)`,
+      );
       msg.ack();
     } catch (err) {
       console.warn(`dead letter for run ${m.runId} not applied: ${(err as Error).message}`);
