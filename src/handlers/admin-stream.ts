@@ -3,8 +3,17 @@ import { streamSSE } from "hono/streaming";
 import { requireAdmin } from "./admin.ts";
 import type { AppEnv } from "./context.ts";
 
-/** When this isolate or process started serving: the dashboard's "up" counter. */
-export const BOOTED_AT = Date.now();
+let bootedAt_: number | undefined;
+
+/**
+ * When this isolate or process started serving: taken at the first request, because workerd's clock reads 0
+ * at module scope (time only moves inside a request), which made the uptime read 498,900 hours.
+ */
+export function bootedAt(): number {
+  bootedAt_ ??= Date.now();
+  return bootedAt_;
+}
+
 /** One poll of the operator feed waits this long for news; the stream sends a keep-alive between polls. */
 const FEED_POLL_MS = 15_000;
 
@@ -30,7 +39,7 @@ export const adminStream = new Hono<AppEnv>().use("*", requireAdmin).get("/", (c
     await stream.write("retry: 2000\n\n");
     await stream.writeSSE({
       event: "hello",
-      data: JSON.stringify({ runtime, bootedAt: BOOTED_AT, now: Date.now() }),
+      data: JSON.stringify({ runtime, bootedAt: bootedAt(), now: Date.now() }),
     });
     let wait = 0;
     while (!closed) {

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { timingSafeEqualText } from "../core/verify/timing-safe.ts";
-import { BOOTED_AT } from "./admin-stream.ts";
+import { bootedAt } from "./admin-stream.ts";
 import type { AppContext, AppEnv } from "./context.ts";
 import { DASHBOARD_CSS, DASHBOARD_JS } from "./dashboard-assets.ts";
 import { dashboardSession, endSession, sameOrigin, startSession } from "./dashboard-auth.ts";
@@ -72,7 +72,7 @@ function dashboardPage(c: AppContext, csrf: string) {
           <div><dt>Deliveries (24 h)</dt><dd id="c-deliveries">…</dd></div>
           <div><dt>Active runs</dt><dd id="c-active">…</dd></div>
           <div><dt>Failures (1 h)</dt><dd id="c-failures">…</dd></div>
-          <div><dt>Up</dt><dd id="c-uptime" data-booted="${String(BOOTED_AT)}">…</dd></div>
+          <div><dt>Up</dt><dd id="c-uptime" data-booted="${String(bootedAt())}">…</dd></div>
         </dl>
       </section>
       <div class="grid">
