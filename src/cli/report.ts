@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { parseDuration } from "../core/duration.ts";
+import { FINISHED } from "../engine/state.ts";
 import { redact } from "./db.ts";
 import { readDevVars } from "./dev-vars.ts";
 import { CliError, loadFromDisk } from "./load.ts";
@@ -125,7 +126,6 @@ export interface Report {
 }
 
 const ERROR_STATUSES = ["failed", "governor_breached"];
-const TERMINAL = ["completed", "failed", "cancelled", "governor_breached"];
 
 /** The p-th percentile with linear interpolation between ranks (Postgres `percentile_cont`). */
 export function percentile(values: readonly number[], p: number): number | null {
@@ -147,7 +147,7 @@ const share = (n: number, of: number) => (of === 0 ? null : Math.round((n / of) 
 
 function rateRow(channel: string, runs: readonly RunFact[], source?: string): RateRow {
   const count = (statuses: string[]) => runs.filter((r) => statuses.includes(r.status)).length;
-  const finished = count(TERMINAL);
+  const finished = count([...FINISHED]);
   const completed = count(["completed"]);
   const failed = count(["failed"]);
   const governorBreached = count(["governor_breached"]);

@@ -43,4 +43,4 @@ function bad(message: string): { ok: false; response: Response } {
   return { ok: false, response: problem("bad_query", message) };
 }
 
-export const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+export { iso } from "../host/run-trace.ts";

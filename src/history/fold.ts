@@ -1,4 +1,5 @@
 import type { EventEnvelope } from "../engine/messages.ts";
+import { FINISHED } from "../engine/state.ts";
 
 /**
  * Turns one EVENTS batch into the rows the history writer upserts: every event as sent, plus one folded row
@@ -7,7 +8,7 @@ import type { EventEnvelope } from "../engine/messages.ts";
  * batches the SQL upserts merge the same way, so order and redelivery do not matter.
  */
 
-export const TERMINAL = ["completed", "failed", "cancelled", "governor_breached"] as const;
+const isFinished = (status: string) => (FINISHED as readonly string[]).includes(status);
 
 export interface EventRow {
   id: string;
@@ -172,8 +173,8 @@ function foldRunState(row: RunRow, e: EventEnvelope): void {
   }
   if (state === null || state === "cancel_requested") return;
   const status = state === "started" ? "running" : state;
-  const terminal = (TERMINAL as readonly string[]).includes(status);
-  if ((TERMINAL as readonly string[]).includes(row.status) && row.status_at >= 0) return;
+  const terminal = isFinished(status);
+  if (isFinished(row.status) && row.status_at >= 0) return;
   row.status = status;
   row.status_at = e.at;
   if (!terminal) return;

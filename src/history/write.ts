@@ -1,7 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
+import { FINISHED } from "../engine/state.ts";
 import type { HistoryRows } from "./fold.ts";
 
-const TERMINAL_SQL = sql.raw(`('completed','failed','cancelled','governor_breached')`);
+/** The engine's terminal statuses as an SQL list (fixed identifiers, not user input). */
+const TERMINAL_SQL = sql.raw(`(${FINISHED.map((s) => `'${s}'`).join(",")})`);
 
 /**
  * One statement, so one round trip per EVENTS batch: each table's rows arrive as one JSON parameter and are

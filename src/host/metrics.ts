@@ -1,4 +1,5 @@
 import type { EventEnvelope } from "../engine/messages.ts";
+import { FINISHED } from "../engine/state.ts";
 
 /**
  * Prometheus metrics for GET /metrics: what each event adds, and the text exposition format. Pure; the
@@ -65,7 +66,7 @@ export const FAMILIES: Readonly<Record<string, Family>> = {
   },
 };
 
-const TERMINAL = new Set(["completed", "failed", "cancelled", "governor_breached"]);
+const TERMINAL = new Set<string>(FINISHED);
 
 const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 

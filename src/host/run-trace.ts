@@ -2,7 +2,8 @@ import type { AttemptRow, RunRow } from "../db/durable/run-schema.ts";
 import { previewJson } from "../engine/json.ts";
 import { FINISHED, type RunState } from "../engine/state.ts";
 
-const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+/** Epoch ms as ISO 8601, null kept: the API's time format. */
+export const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
 /** A run started from this one (`POST /runs/:id/restart` or `/retry`). */
 export interface Relaunch {
