@@ -311,12 +311,14 @@ export class Ops {
   /**
    * Adds applied events to the /metrics counters (with Postgres history, the EVENTS consumer calls this after
    * its write; without, `applyRunEvents` does it). Idempotent: each fact counts once (see `metricsOfEvent`),
-   * and `delivery.seen` events count like `indexDeliveries`.
+   * and `delivery.seen` events count like `indexDeliveries`. Also feeds the dashboard's live feed, as
+   * `applyRunEvents` does, so a batch costs the consumer one call here either way.
    */
   async countEvents(events: EventEnvelope[]): Promise<void> {
     const parsed = z.array(EventEnvelope).parse(events);
     this.host.storage.transactionSync(() => this.countEventsSync(parsed));
     await this.armAlarm();
+    this.publishParsed(parsed);
   }
 
   /** Every stored series plus the gauges read now, for GET /metrics. */

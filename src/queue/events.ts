@@ -30,10 +30,10 @@ export async function handleEventBatch(batch: QueueBatch, res: Resources): Promi
   const store = res.history();
   try {
     await store.write(events);
-    // The /metrics counters, after the write: a batch that never lands in history is not counted either.
+    // The /metrics counters (and the live feed), after the write: a batch that never lands in history is not
+    // counted either.
     await res.ops().countEvents(events);
     batch.ackAll();
-    await publishLive(res, events);
     await purgeNowAndThen(store, res.config.history.retention);
   } catch (err) {
     const attempts = Math.max(...batch.messages.map((m) => m.attempts));
@@ -81,15 +81,6 @@ export function reasonOf(err: unknown): string {
   const message = raw.replace(/\s+/g, " ").trim();
   if (message === "") return "unknown error";
   return message.length > 300 ? `${message.slice(0, 300)}…` : message;
-}
-
-/** The dashboard's live feed (`GET /admin/stream`); best effort: with history the lists read Postgres. */
-async function publishLive(res: Resources, events: EventEnvelope[]): Promise<void> {
-  try {
-    await res.ops().publish(events);
-  } catch (err) {
-    console.warn(`live feed: ${(err as Error).message}`);
-  }
 }
 
 function parseEvents(batch: QueueBatch): EventEnvelope[] {
