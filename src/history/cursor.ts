@@ -1,3 +1,4 @@
+import { and, eq, lt, or, type SQL } from "drizzle-orm";
 /**
  * Opaque cursors for newest-first lists: the last row's time and id, so a page never repeats or skips a row
  * even when many share one millisecond. The same format serves Postgres and the Durable Object index.
@@ -45,4 +46,11 @@ export function page<T>(rows: T[], limit: number, key: (row: T) => Cursor): Page
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}
+
+type Column = Parameters<typeof lt>[0];
+
+/** Rows strictly after the cursor in (time desc, id desc) order: the same predicate for Postgres and SQLite. */
+export function olderThan(at: Column, id: Column, c: Cursor): SQL | undefined {
+  return or(lt(at, c.at), and(eq(at, c.at), lt(id, c.id)));
 }

@@ -3,7 +3,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { deliveries, runs } from "../db/history/schema.ts";
 import type { EventEnvelope } from "../engine/messages.ts";
 import type { Page } from "./cursor.ts";
-import { type Cursor, page } from "./cursor.ts";
+import { type Cursor, olderThan, page } from "./cursor.ts";
 import { foldEvents } from "./fold.ts";
 import { historyUpsert } from "./write.ts";
 
@@ -112,7 +112,7 @@ export function historyStore(db: AnyPg, close: () => Promise<void> = async () =>
         f.since !== undefined ? gte(runs.startedAt, f.since) : undefined,
         f.until !== undefined ? lte(runs.startedAt, f.until) : undefined,
         f.q ? sql`${runs.search} @@ plainto_tsquery('simple', ${f.q})` : undefined,
-        f.cursor ? after(runs.startedAt, runs.runId, f.cursor) : undefined,
+        f.cursor ? olderThan(runs.startedAt, runs.runId, f.cursor) : undefined,
       );
       const rows = await db
         .select({
@@ -145,7 +145,7 @@ export function historyStore(db: AnyPg, close: () => Promise<void> = async () =>
         f.outcome ? eq(deliveries.outcome, f.outcome) : undefined,
         f.since !== undefined ? gte(deliveries.receivedAt, f.since) : undefined,
         f.until !== undefined ? lte(deliveries.receivedAt, f.until) : undefined,
-        f.cursor ? after(deliveries.receivedAt, deliveries.key, f.cursor) : undefined,
+        f.cursor ? olderThan(deliveries.receivedAt, deliveries.key, f.cursor) : undefined,
       );
       const rows = await db
         .select()
@@ -180,9 +180,4 @@ select (select count(*) from gone)::int as runs, (select count(*) from de)::int 
 
     close,
   };
-}
-
-/** Rows strictly after the cursor in (time desc, id desc) order. */
-function after(at: Parameters<typeof lt>[0], id: Parameters<typeof lt>[0], c: Cursor): SQL | undefined {
-  return or(lt(at, c.at), and(eq(at, c.at), lt(id, c.id)));
 }

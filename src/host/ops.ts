@@ -15,6 +15,7 @@ import {
   runIndex,
 } from "../db/durable/ops-schema.ts";
 import { EventEnvelope } from "../engine/messages.ts";
+import { olderThan } from "../history/cursor.ts";
 import { DELIVERY_EVENT } from "../history/fold.ts";
 import { ChangeWaiters } from "./change-waiters.ts";
 import { type MetricUpdate, metricsOfDelivery, metricsOfEvent } from "./metrics.ts";
@@ -144,12 +145,7 @@ export class Ops {
       q.outcome ? eq(deliveryIndex.outcome, q.outcome) : undefined,
       q.since !== undefined ? gte(deliveryIndex.receivedAt, q.since) : undefined,
       q.until !== undefined ? lte(deliveryIndex.receivedAt, q.until) : undefined,
-      q.cursor
-        ? or(
-            lt(deliveryIndex.receivedAt, q.cursor.at),
-            and(eq(deliveryIndex.receivedAt, q.cursor.at), lt(deliveryIndex.key, q.cursor.id)),
-          )
-        : undefined,
+      q.cursor ? olderThan(deliveryIndex.receivedAt, deliveryIndex.key, q.cursor) : undefined,
     );
     return this.db
       .select()
@@ -260,12 +256,7 @@ export class Ops {
       q.source ? eq(runIndex.source, q.source) : undefined,
       q.since !== undefined ? gte(runIndex.startedAt, q.since) : undefined,
       q.until !== undefined ? lte(runIndex.startedAt, q.until) : undefined,
-      q.cursor
-        ? or(
-            lt(runIndex.startedAt, q.cursor.at),
-            and(eq(runIndex.startedAt, q.cursor.at), lt(runIndex.runId, q.cursor.id)),
-          )
-        : undefined,
+      q.cursor ? olderThan(runIndex.startedAt, runIndex.runId, q.cursor) : undefined,
     );
     return this.db
       .select()
