@@ -1,12 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { loadFromDisk } from "../../src/cli/load.ts";
-import { createNodeHookline, type NodeHookline } from "../../src/node/hookline.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type NodeServer, startNodeServer } from "../fixtures/node-server.ts";
 import { TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { deliver, waitForStatus } from "../scenarios/fixtures.ts";
 import { fakes, useTarget } from "../scenarios/target.ts";
@@ -28,9 +25,7 @@ if (NO_BROWSER) {
 const TOKEN = TEST_BINDINGS.HOOKLINE_ADMIN_TOKEN;
 const shots = process.env.UPDATE_SCREENSHOTS ? "docs/img" : mkdtempSync(join(tmpdir(), "hookline-shots-"));
 
-let hookline: NodeHookline;
-let server: ReturnType<typeof serve>;
-let dataDir: string;
+let node: NodeServer;
 let profile: string;
 let browser: BrowserContext;
 let page: Page;
@@ -38,24 +33,9 @@ let baseUrl = "";
 
 beforeAll(async () => {
   if (NO_BROWSER) return;
-  dataDir = mkdtempSync(join(tmpdir(), "hookline-dashboard-"));
   profile = mkdtempSync(join(tmpdir(), "hookline-chromium-"));
-  hookline = createNodeHookline({
-    config: loadFromDisk(process.cwd(), "test"),
-    secrets: {
-      ...TEST_BINDINGS,
-      HOOKLINE_ENV: "test",
-      OPENAI_BASE_URL: `${inject("fakeOpenAiUrl")}/v1`,
-      OLLAMA_BASE_URL: inject("fakeOllamaUrl"),
-      TELEGRAM_API_ROOT: inject("fakeTelegramUrl"),
-      WHATSAPP_GRAPH_BASE_URL: inject("fakeGraphUrl"),
-    },
-    dataDir,
-  });
-  hookline.start();
-  server = serve({ fetch: hookline.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((ok) => server.once("listening", () => ok()));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  node = await startNodeServer({ name: "dashboard" });
+  baseUrl = node.baseUrl;
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -79,10 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (NO_BROWSER) return;
   await browser?.close();
-  (server as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
-  await new Promise((ok) => server.close(ok));
-  await hookline.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await node?.close();
   rmSync(profile, { recursive: true, force: true });
   if (!process.env.UPDATE_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
 });

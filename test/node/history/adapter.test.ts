@@ -1,12 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { serve } from "@hono/node-server";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { loadFromDisk } from "../../../src/cli/load.ts";
-import { createNodeHookline, type NodeHookline } from "../../../src/node/hookline.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshHistoryDb, type HistoryDb } from "../../fixtures/history-db.ts";
+import { type NodeServer, startNodeServer } from "../../fixtures/node-server.ts";
 import { TEST_BINDINGS } from "../../fixtures/secrets.ts";
 import { deliver, waitForStatus } from "../../scenarios/fixtures.ts";
 import { historyScenarios } from "../../scenarios/history.ts";
@@ -14,48 +8,29 @@ import { useTarget } from "../../scenarios/target.ts";
 
 // The Node adapter with history in Postgres (node-postgres; PGlite where no Postgres is reachable): the
 // shared history scenarios over HTTP, then what only the database shows.
-let hookline: NodeHookline;
-let server: ReturnType<typeof serve>;
-let dataDir: string;
-let baseUrl = "";
+let node: NodeServer | undefined;
 let db: HistoryDb;
 
 beforeAll(async () => {
   db = await freshHistoryDb();
-  dataDir = mkdtempSync(join(tmpdir(), "hookline-history-"));
-  hookline = createNodeHookline({
-    config: loadFromDisk(process.cwd(), "test"),
-    secrets: {
-      ...TEST_BINDINGS,
-      HOOKLINE_ENV: "test",
-      OPENAI_BASE_URL: `${inject("fakeOpenAiUrl")}/v1`,
-      OLLAMA_BASE_URL: inject("fakeOllamaUrl"),
-      TELEGRAM_API_ROOT: inject("fakeTelegramUrl"),
-      WHATSAPP_GRAPH_BASE_URL: inject("fakeGraphUrl"),
-      ...(db.url && { DATABASE_URL: db.url }),
-    },
-    dataDir,
+  node = await startNodeServer({
+    name: "history",
+    secrets: db.url ? { DATABASE_URL: db.url } : {},
     // With a real Postgres, the adapter builds its own node-postgres store from DATABASE_URL, as `npm run
     // start:node` does; PGlite has no URL, so its store is handed in.
     ...(db.kind === "pglite" && { history: () => db.store }),
   });
-  hookline.start();
-  server = serve({ fetch: hookline.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((ok) => server.once("listening", () => ok()));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
-  await new Promise((ok) => server?.close(ok));
-  await hookline?.close();
+  await node?.close();
   await db?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 useTarget({
   runtime: "node",
   get baseUrl() {
-    return baseUrl;
+    return node?.baseUrl ?? "";
   },
   fetch: (request) => fetch(request),
 });
