@@ -20,7 +20,7 @@ import type { Scenario, ScenarioResult } from "./lib/scenario.ts";
 import { scenario as pgOutage } from "./pg-outage.ts";
 import { soak } from "./soak.ts";
 
-/** The scenarios, in the order they run (cheap and independent first). */
+/** The scenarios, in the order they are listed (and run within their stage). */
 export const SCENARIOS: Scenario[] = [
   fuzzScenario,
   hostileScenario,
@@ -30,6 +30,18 @@ export const SCENARIOS: Scenario[] = [
   crashNode,
   crashWorkerd,
   soak,
+];
+
+/**
+ * How the run is staged to stay within 20 minutes on 2 cores. Stage 1 runs three lanes at once: the scenarios
+ * in it check counts (lost, duplicated, accepted), not latency, and the fuzz is pure CPU in a child process
+ * at a lower priority. Stages 2 and 3 measure latency (ack ratios against a healthy phase; p99 drift, RSS) and
+ * run alone. Within a lane, scenarios run one after another.
+ */
+export const STAGES: string[][][] = [
+  [["fuzz-verifiers"], ["hostile-http", "pg-outage", "chaos"], ["crash-node", "crash-workerd"]],
+  [["outbound"]],
+  [["soak"]],
 ];
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -71,11 +83,15 @@ async function main(): Promise<number> {
   const unknown = [...only, ...skip].filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length)
     throw new Error(`unknown scenario ${unknown.join(", ")}: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+  const staged = new Set(STAGES.flat(2));
+  const unstaged = SCENARIOS.filter((s) => !staged.has(s.name)).map((s) => s.name);
+  if (unstaged.length)
+    throw new Error(`scenario(s) ${unstaged.join(", ")} missing from STAGES in faults/run.ts`);
   const chosen = SCENARIOS.filter((s) => (only.size === 0 || only.has(s.name)) && !skip.has(s.name));
   const source = describeSource(ROOT);
   const results: ScenarioResult[] = [];
   const t0 = performance.now();
-  for (const s of chosen) {
+  const runOne = async (s: Scenario) => {
     const log = (m: string) => console.log(`[${s.name}] ${m}`);
     let result: ScenarioResult;
     const started = performance.now();
@@ -108,6 +124,17 @@ async function main(): Promise<number> {
       const path = join(ROOT, "docs", "reliability.md");
       writeScenarioSection(ROOT, path, { result, source, machine, date: new Date().toISOString() });
     }
+  };
+  const byName = new Map(chosen.map((s) => [s.name, s]));
+  for (const stage of STAGES) {
+    await Promise.all(
+      stage.map(async (lane) => {
+        for (const name of lane) {
+          const s = byName.get(name);
+          if (s) await runOne(s);
+        }
+      }),
+    );
   }
   console.log(`\nfaults: ${results.length} scenario(s) in ${Math.round((performance.now() - t0) / 1000)} s`);
   for (const r of results) console.log(line(r));

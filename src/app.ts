@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { ConfigError } from "./config/load.ts";
 import { admin, adminEvents } from "./handlers/admin.ts";
 import { adminStream } from "./handlers/admin-stream.ts";
+import { admission } from "./handlers/admission.ts";
 import type { AppEnv } from "./handlers/context.ts";
 import { dashboard } from "./handlers/dashboard.ts";
 import { generic } from "./handlers/generic.ts";
@@ -28,6 +29,7 @@ export function createApp(resourcesOf: (env: AppEnv["Bindings"]) => Resources) {
       c.set("config", res.config);
       await next();
     })
+    .use("/webhooks/*", admission)
     .route("/health", health)
     .route("/openapi.json", openapi)
     .route("/webhooks/telegram", telegram)

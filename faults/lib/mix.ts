@@ -371,6 +371,10 @@ export interface MixCheck {
   tracesMissing: number;
   notSettled: number;
   byStatus: Record<string, number>;
+  /** Runs failed by a dead letter (a step message that used up its deliveries), and how many of those
+   * completed when retried with `POST /runs/:id/retry`. */
+  deadLettered: number;
+  retriedCompleted: number;
   /** Steps (per fan-out item) with more than one succeeded attempt: a result applied twice. */
   appliedTwice: number;
   /** Results the runs ignored as stale or repeated (the guard at work, not a duplicate). */
@@ -439,7 +443,7 @@ export async function checkMix(
     if (!TERMINAL.has(t.status)) {
       notSettled++;
       if (notSettled <= 5) failures.push(`run ${id} (${runOf.get(id)?.kind}): still ${t.status}`);
-    } else if (t.status !== "completed") {
+    } else if (t.status !== "completed" && !JSON.stringify(t.error ?? "").includes("dead-lettered")) {
       failures.push(`run ${id} (${runOf.get(id)?.kind}): ${t.status}: ${JSON.stringify(t.error)}`);
     }
     ignoredResults += t.ignoredResults;
@@ -460,6 +464,45 @@ export async function checkMix(
       }
     }
   }
+  // A run failed by a dead letter (a STEPS message that used up its deliveries, each cut by a kill) ended as
+  // designed: the step exhausted its queue retries and the run failed with the reason. The operator's way
+  // back is `POST /runs/:id/retry` (a new run from the failed step, reusing the outputs before it); it must
+  // complete. Anything else that failed stays a failure.
+  const retried = new Map<string, string>();
+  let deadLettered = 0;
+  let retriedCompleted = 0;
+  for (const id of runIds) {
+    const t = traces.get(id);
+    if (t?.status !== "failed" || !JSON.stringify(t.error ?? "").includes("dead-lettered")) continue;
+    deadLettered++;
+    const res = await fetch(`${base()}/runs/${id}/retry`, {
+      method: "POST",
+      headers: auth,
+      signal: AbortSignal.timeout(20_000),
+    }).catch((err: Error) => err);
+    const body =
+      res instanceof Error ? undefined : ((await res.json().catch(() => undefined)) as { runId?: string });
+    if (!body?.runId) {
+      failures.push(
+        `run ${id}: POST /runs/:id/retry answered ${res instanceof Error ? res.message : res.status}`,
+      );
+      continue;
+    }
+    retried.set(id, body.runId);
+  }
+  const retryTraces = await settleTraces(base, [...retried.values()], o.settleMs, (t) =>
+    TERMINAL.has(t.status),
+  );
+  /** A run's final word: its retry's status when it was retried. */
+  const finalStatus = (id: string) => {
+    const again = retried.get(id);
+    return again ? retryTraces.get(again)?.status : traces.get(id)?.status;
+  };
+  for (const [id, again] of retried) {
+    const status = retryTraces.get(again)?.status;
+    if (status === "completed") retriedCompleted++;
+    else failures.push(`run ${id}: its retry ${again} ended ${status ?? "without a trace"}`);
+  }
   // Replies: one `done <tag>` sendMessage per completed chat run, counted at the fake Bot API.
   const sentTexts = new Map<string, number>();
   for (const c of telegram.calls) {
@@ -473,7 +516,7 @@ export async function checkMix(
   for (const d of acked) {
     if (d.kind !== "chat") continue;
     const runId = d.acks[0]?.runId;
-    if (!runId || traces.get(runId)?.status !== "completed") continue;
+    if (!runId || finalStatus(runId) !== "completed") continue;
     repliesExpected++;
     const n = sentTexts.get(`done ${d.tag}`) ?? 0;
     if (n === 0) {
@@ -514,7 +557,8 @@ export async function checkMix(
     indexDuplicated = [...seen.values()].filter((v) => v > 1).length;
     const listed = new Set(runs.map((r) => r.runId));
     runIndexMissing = runIds.filter((id) => !listed.has(id)).length;
-    runIndexExtra = runs.filter((r) => !runOf.has(r.runId)).length;
+    const retries = new Set(retried.values());
+    runIndexExtra = runs.filter((r) => !runOf.has(r.runId) && !retries.has(r.runId)).length;
     if ((indexMissing === 0 && runIndexMissing === 0 && indexSeenTooLow === 0) || Date.now() > deadline)
       break;
     await sleep(2000);
@@ -550,6 +594,8 @@ export async function checkMix(
     tracesMissing,
     notSettled,
     byStatus,
+    deadLettered,
+    retriedCompleted,
     appliedTwice,
     ignoredResults,
     attemptsRedelivered,
@@ -586,6 +632,10 @@ export function mixRows(c: MixCheck): string[][] {
         .join(", "),
     ],
     ["runs not terminal at the end", String(c.notSettled)],
+    [
+      "failed by a dead letter / completed on POST /runs/:id/retry",
+      `${c.deadLettered} / ${c.retriedCompleted}`,
+    ],
     ["steps applied twice", String(c.appliedTwice)],
     ["results ignored as stale or repeated", String(c.ignoredResults)],
     ["queued attempts / redelivered", `${c.queuedAttempts} / ${c.attemptsRedelivered}`],

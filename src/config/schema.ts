@@ -124,6 +124,13 @@ const ConfigShape = z.strictObject({
     .strictObject({
       maxBodyBytes: z.number().int().positive().default(1_048_576),
       /**
+       * Deliveries one isolate (or Node process) handles at once. Past it, a webhook is answered 503
+       * `overloaded` with `Retry-After: 2` at once, so the sender retries later and nothing is lost, instead of
+       * queueing without bound: requests a sender has already given up on would still be worked through, and
+       * each holds a socket (a local workerd ran out of file descriptors that way after a restart under load).
+       */
+      maxInflight: z.number().int().positive().default(128),
+      /**
        * The model an llm step gets when it says `model: default`. `echo` (the built-in offline stand-in)
        * unless set; `hookline serve --offline` sets it to `ollama:<OLLAMA_MODEL>`.
        */

@@ -54,6 +54,7 @@ const SIGNATURE_ERRORS: ProblemCode[] = [
   "malformed_json",
   "invalid_payload",
   "not_recorded",
+  "overloaded",
 ];
 const ADMIN_ERRORS: ProblemCode[] = ["unauthorized", "admin_disabled"];
 const runId = { id: { description: "The run id (`runId` from the 202, a list or a trace)" } };
@@ -402,6 +403,11 @@ export const PROBLEM_DOCS: Record<ProblemCode, { meaning: string; todo: string }
   missing_delivery_id: {
     meaning: "Verified, but the delivery has no id to deduplicate by.",
     todo: "Send `webhook-id`, `X-GitHub-Delivery`, or the event's `id`, per scheme.",
+  },
+  overloaded: {
+    meaning:
+      "More deliveries are in progress in this isolate or process than `defaults.maxInflight` (128); nothing was recorded.",
+    todo: "Retry after the `Retry-After` seconds (2); senders do. Raise `defaults.maxInflight` only if the host keeps up.",
   },
   not_recorded: {
     meaning: "The durable record could not be written; the delivery was not kept or acknowledged.",

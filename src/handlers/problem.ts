@@ -12,6 +12,7 @@ export type ProblemCode =
   | "invalid_payload"
   | "missing_delivery_id"
   | "not_recorded"
+  | "overloaded"
   | "missing_param"
   | "bad_mode"
   | "bad_verify_token"
@@ -40,6 +41,7 @@ const STATUS: Record<ProblemCode, number> = {
   invalid_payload: 400,
   missing_delivery_id: 400,
   not_recorded: 503,
+  overloaded: 503,
   missing_param: 400,
   bad_mode: 400,
   bad_verify_token: 403,
@@ -62,13 +64,14 @@ const MESSAGE: Partial<Record<ProblemCode, string>> = {
   no_secret: "this source has no secret configured; deliveries are refused until one is set",
   bad_secret: "this source's secret is not usable for its scheme; fix the configured secret",
   not_recorded: "the delivery could not be recorded durably; retry later",
+  overloaded: "too many deliveries in progress; retry shortly",
 };
 
 /** A JSON problem response. `Retry-After` goes on 503s so well-behaved senders back off. */
 export function problem(code: ProblemCode, message?: string, extra?: Record<string, unknown>): Response {
   const status = STATUS[code];
   const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
-  if (status === 503) headers["retry-after"] = "30";
+  if (status === 503) headers["retry-after"] = code === "overloaded" ? "2" : "30";
   return new Response(JSON.stringify({ error: code, message: message ?? MESSAGE[code] ?? code, ...extra }), {
     status,
     headers,
