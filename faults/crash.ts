@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeOpenAi } from "../test/servers/fake-openai.ts";
 import { startFakeTelegram } from "../test/servers/fake-telegram.ts";
+import { freshDatabase } from "./lib/database.ts";
 import { checkMix, type MixCheck, mixOverlay, mixRows, mixVars, Senders } from "./lib/mix.ts";
 import { startNodeHost } from "./lib/node-host.ts";
 import {
@@ -43,14 +44,21 @@ interface CrashPlan {
   upS: [number, number];
   streamMs: number;
   start(o: ScenarioOptions, vars: Record<string, string>, overlay: unknown, persist: string): Promise<Host>;
+  /**
+   * History in Postgres (a fresh database of this name): GET /runs and GET /admin/deliveries then read it, so
+   * the checks compare history with the ledgers. Without it they compare the Durable Object index.
+   */
+  historyDb?: string;
   /** The local queue broker loses messages in flight on a kill (wrangler dev), so the run index may lag for good. */
   localQueueLoss?: boolean;
 }
 
 export function crashSummary(c: MixCheck) {
+  const why: string[] = [];
   const lost = c.withoutRun + c.tracesMissing + c.repliesMissing + c.indexMissing + c.runIndexMissing;
   const duplicated = c.twoRuns + c.appliedTwice + c.repliesDuplicated + c.indexDuplicated + c.runIndexExtra;
-  const why: string[] = [];
+  if (c.runStatusDiffers)
+    why.push(`${c.runStatusDiffers} runs listed with a status their trace does not have`);
   if (c.withoutRun) why.push(`${c.withoutRun} 2xx without a run`);
   if (c.tracesMissing) why.push(`${c.tracesMissing} runs without a trace`);
   if (c.repliesMissing) why.push(`${c.repliesMissing} replies never sent`);
@@ -77,6 +85,10 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
   const notes: string[] = [];
   try {
     const vars = mixVars({ telegram: telegram.url, openai: openai.url });
+    if (plan.historyDb) {
+      vars.DATABASE_URL = await freshDatabase(plan.historyDb);
+      o.log(`history on: a fresh database ${plan.historyDb}`);
+    }
     host = await plan.start(o, vars, mixOverlay(plan.streamMs), persist);
     const h = host;
     const s = new Senders(() => h.url, rand);
@@ -130,6 +142,7 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       c.acked === c.deliveries &&
       lost === 0 &&
       duplicated === 0 &&
+      c.runStatusDiffers === 0 &&
       allCompleted &&
       c.indexSeenTooLow === 0;
     notes.push(...known, ...c.failures.slice(0, 12));
@@ -179,6 +192,7 @@ const nodePlan: CrashPlan = {
   rate: 8,
   upS: [1.5, 4],
   streamMs: 10,
+  historyDb: "hookline_faults_crash",
   start: async (o, vars, overlay) => {
     const h = await startNodeHost({ root: o.root, envName: "faults", overlay, vars, leaseMs: 1000 });
     return h;

@@ -18,7 +18,7 @@ export const outboundScenario: Scenario = {
       root: o.root,
       outDir: o.outDir,
       rate: 10,
-      phaseS: Math.max(5, num(o, "phase", 30)),
+      phaseS: Math.max(5, num(o, "phase", 20)),
       chats: 500,
       recoverTimeoutS: 180,
       log: o.log,

@@ -63,6 +63,26 @@ const p99 = (xs: number[]) => {
   return s[Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)] ?? 0;
 };
 
+/** One `RSS/p99` pair per minute of the soak, to show a trend (or its absence) rather than two points. */
+function series(
+  samples: { at: number; rssMb: number }[],
+  ds: { firstSentAt: number; requestMs?: number }[],
+  s0: number,
+  soakMs: number,
+): string {
+  const out: string[] = [];
+  for (let m = 0; m * 60_000 < soakMs; m++) {
+    const [from, to] = [m * 60_000, Math.min(soakMs, (m + 1) * 60_000)];
+    const inMinute = samples.filter((x) => x.at >= from && x.at < to);
+    const rss = inMinute.at(-1)?.rssMb;
+    const lat = ds
+      .filter((d) => d.firstSentAt - s0 >= from && d.firstSentAt - s0 < to && d.requestMs !== undefined)
+      .map((d) => d.requestMs as number);
+    out.push(`${rss === undefined ? "?" : rss.toFixed(0)}/${p99(lat).toFixed(0)}`);
+  }
+  return out.join(" ");
+}
+
 async function run(o: ScenarioOptions): Promise<ScenarioResult> {
   const t0 = performance.now();
   const minutes = Math.max(0.5, num(o.args, "soak-minutes", 10));
@@ -198,6 +218,7 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
           `${afterWarm?.rssMb.toFixed(0)} MB / ${end?.rssMb.toFixed(0)} MB (${(rssGrowth * 100).toFixed(1)} %)`,
         ],
         ["workerd open fds after warm-up / at the end", `${afterWarm?.fds} / ${end?.fds}`],
+        ["workerd RSS MB / p99 ack ms, per minute", series(samples, ds, s0, soakMs)],
         ["Durable Object SQLite files / objects made", `${sqlite} / ≈${objects} runs and sessions`],
       ],
       notes,

@@ -389,6 +389,8 @@ export interface MixCheck {
   indexSeenTooLow: number;
   runIndexMissing: number;
   runIndexExtra: number;
+  /** Runs GET /runs lists with another status than their trace's (terminal) one. */
+  runStatusDiffers: number;
   failures: string[];
   /** Traces worth reading (a step that looks applied twice). */
   suspicious: Trace[];
@@ -535,13 +537,17 @@ export async function checkMix(
   let indexSeenTooLow = 0;
   let runIndexMissing = 0;
   let runIndexExtra = 0;
+  let runStatusDiffers = 0;
   const lowSeen: { key: string; seenCount: number; acks: number; sent: number }[] = [];
   const deadline = Date.now() + o.indexWaitMs;
   for (;;) {
     const items =
       (await listAll<{ key: string; seenCount: number }>(`${base()}/admin/deliveries`, "deliveries")) ?? [];
     const runs =
-      (await listAll<{ runId: string; deliveryKey: string | null }>(`${base()}/runs`, "runs")) ?? [];
+      (await listAll<{ runId: string; deliveryKey: string | null; status: string }>(
+        `${base()}/runs`,
+        "runs",
+      )) ?? [];
     const seen = new Map<string, number>();
     indexSeenTooLow = 0;
     lowSeen.length = 0;
@@ -559,7 +565,15 @@ export async function checkMix(
     runIndexMissing = runIds.filter((id) => !listed.has(id)).length;
     const retries = new Set(retried.values());
     runIndexExtra = runs.filter((r) => !runOf.has(r.runId) && !retries.has(r.runId)).length;
-    if ((indexMissing === 0 && runIndexMissing === 0 && indexSeenTooLow === 0) || Date.now() > deadline)
+    // The list (the run index, or Postgres history when configured) must agree with each run's own trace.
+    runStatusDiffers = runs.filter((r) => {
+      const t = traces.get(r.runId) ?? retryTraces.get(r.runId);
+      return t !== undefined && TERMINAL.has(t.status) && r.status !== t.status;
+    }).length;
+    if (
+      (indexMissing === 0 && runIndexMissing === 0 && indexSeenTooLow === 0 && runStatusDiffers === 0) ||
+      Date.now() > deadline
+    )
       break;
     await sleep(2000);
   }
@@ -579,6 +593,8 @@ export async function checkMix(
     );
   }
   if (runIndexMissing) failures.push(`${runIndexMissing} runs missing from GET /runs`);
+  if (runStatusDiffers)
+    failures.push(`${runStatusDiffers} runs listed by GET /runs with a status their trace does not have`);
   if (runIndexExtra)
     failures.push(`${runIndexExtra} runs in GET /runs that no 2xx named (a second run for a delivery?)`);
   return {
@@ -608,6 +624,7 @@ export async function checkMix(
     indexSeenTooLow,
     runIndexMissing,
     runIndexExtra,
+    runStatusDiffers,
     failures,
     suspicious,
   };
@@ -647,6 +664,9 @@ export function mixRows(c: MixCheck): string[][] {
       "index: deliveries missing / listed twice / seenCount low",
       `${c.indexMissing} / ${c.indexDuplicated} / ${c.indexSeenTooLow}`,
     ],
-    ["run index: missing / extra", `${c.runIndexMissing} / ${c.runIndexExtra}`],
+    [
+      "GET /runs: missing / extra / status ≠ trace",
+      `${c.runIndexMissing} / ${c.runIndexExtra} / ${c.runStatusDiffers}`,
+    ],
   ];
 }
