@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ConfigLayer, formatIssues, loadConfig } from "../config/load.ts";
 import type { HooklineConfig } from "../config/schema.ts";
@@ -56,7 +56,10 @@ export function bundleConfig(root: string): { overlays: string[] } {
     `export const bundle: ConfigBundle = ${JSON.stringify({ base: base.layer, overlays }, null, 2)};`,
     "",
   ].join("\n");
-  writeFileSync(join(root, BUNDLE_PATH), text);
+  // Only when it changed: wrangler dev's bundler watches this file, and rewriting the same bytes right after
+  // its first build (the custom build runs at every start) made it build and restart workerd a second time.
+  const path = join(root, BUNDLE_PATH);
+  if (!existsSync(path) || readFileSync(path, "utf8") !== text) writeFileSync(path, text);
   return { overlays: Object.keys(overlays) };
 }
 
