@@ -59,7 +59,7 @@ async function replyFailure(runId: string): Promise<string> {
 /** Calls until one answered 200; then a little longer, so a second send would show. */
 async function untilSent<T extends { status: number }>(calls: () => Promise<T[]>): Promise<T[]> {
   await vi.waitFor(async () => expect((await calls()).some((c) => c.status === 200)).toBe(true), {
-    timeout: 15_000,
+    timeout: 20_000,
     interval: 100,
   });
   await new Promise((r) => setTimeout(r, 300));
