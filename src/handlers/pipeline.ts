@@ -72,6 +72,11 @@ export function parseBody<S extends z.ZodType>(bytes: Uint8Array, schema: S): St
 /**
  * Step 5: the durable record, in the event's SessionObject. Only its reply lets us acknowledge; any failure
  * is a 503 so the sender retries, because a delivery that was not kept must not be acknowledged.
+ *
+ * The deliveries of one session (a WhatsApp POST can carry a burst from one user) are recorded one after
+ * another, in the order the body lists them, so the chat queues, collects and answers them in that order;
+ * a session's `record` awaits before it writes, so calls made side by side could land in any order.
+ * Different sessions are recorded side by side.
  */
 export async function recordEvents(
   res: Resources,
@@ -79,16 +84,24 @@ export async function recordEvents(
   items: readonly { event: InboundEvent; intent?: Intent; decision?: { event: string; data: object } }[],
 ): Promise<Step<RecordResult[]>> {
   const retentionMs = retentionOf(source);
+  const bySession = new Map<string, number[]>();
+  items.forEach(({ event }, i) => {
+    bySession.set(event.sessionKey, [...(bySession.get(event.sessionKey) ?? []), i]);
+  });
   try {
-    const results = await Promise.all(
-      items.map(({ event, intent, decision }) =>
-        res.sessions.getByName(event.sessionKey).record({
-          event,
-          retentionMs,
-          intent,
-          decision: decision as { event: string; data: Record<string, unknown> } | undefined,
-        }),
-      ),
+    const results: RecordResult[] = new Array(items.length);
+    await Promise.all(
+      [...bySession.values()].map(async (indexes) => {
+        for (const i of indexes) {
+          const { event, intent, decision } = items[i] as (typeof items)[number];
+          results[i] = await res.sessions.getByName(event.sessionKey).record({
+            event,
+            retentionMs,
+            intent,
+            decision: decision as { event: string; data: Record<string, unknown> } | undefined,
+          });
+        }
+      }),
     );
     return { ok: true, value: results };
   } catch (err) {

@@ -1,4 +1,5 @@
 import { chatScenarios } from "./chat.ts";
+import { chatErrorScenarios } from "./chat-errors.ts";
 import { whatsappChatScenarios } from "./chat-whatsapp.ts";
 import { dedupScenarios } from "./dedup.ts";
 import { genericScenarios } from "./generic.ts";
@@ -11,7 +12,8 @@ import { whatsappIngressScenarios } from "./whatsapp.ts";
 /**
  * The one list of HTTP-level scenarios that must hold on both runtimes: ingress reasons for every route,
  * the duplicate storm, runs (cancel with the upstream aborted, governor, wait/resume, fan-out) and chat
- * (a reply, /stop, each onBusy policy, approvals; Telegram and WhatsApp), /health and /metrics.
+ * (a reply, /stop, each onBusy policy, approvals; Telegram and WhatsApp), outbound Bot API and Graph API
+ * errors, /health and /metrics.
  * test/workers/scenarios.test.ts runs it on workerd, test/node/scenarios.test.ts on the Node server.
  */
 export function allScenarios(): void {
@@ -23,5 +25,6 @@ export function allScenarios(): void {
   relaunchScenarios();
   chatScenarios();
   whatsappChatScenarios();
+  chatErrorScenarios();
   operatorScenarios();
 }

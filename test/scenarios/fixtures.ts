@@ -1,5 +1,6 @@
 import { expect, vi } from "vitest";
 import type { RunTrace } from "../../src/host/run-trace.ts";
+import { whatsappWebhook } from "../fixtures/payloads.ts";
 import { TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { signedRequest } from "../fixtures/signed-request.ts";
 import { fakes, target } from "./target.ts";
@@ -62,6 +63,8 @@ export interface BotCall {
   method: string;
   body: Record<string, unknown>;
   receivedAt: number;
+  /** The HTTP status the fake answered with (0: it hung). */
+  status: number;
 }
 
 /** Sends a signed Telegram update from `chatId` (also the sender's user id unless `from` is given). */
@@ -123,3 +126,69 @@ export async function waitForTexts(chatId: number, count: number, timeout = 10_0
 }
 
 export const uniqueChat = () => 700_000_000 + Math.floor(Math.random() * 100_000_000);
+
+// ---- WhatsApp ---------------------------------------------------------------------------------------
+
+/** The business number the WhatsApp scenarios write to (the webhook's `metadata.phone_number_id`). */
+export const WA_PHONE_ID = "5550001";
+
+export interface GraphCall {
+  n: number;
+  path: string;
+  authorization: string;
+  body: {
+    to?: string;
+    type?: string;
+    text?: { body: string };
+    interactive?: { body: { text: string }; action: { buttons: { reply: { id: string; title: string } }[] } };
+    status?: string;
+    message_id?: string;
+  };
+  receivedAt: number;
+  status: number;
+}
+
+/** Message POSTs the fake Graph API saw for one recipient (read receipts name no recipient). */
+export async function graphCalls(to: string): Promise<GraphCall[]> {
+  const { calls } = (await (await fetch(`${fakes.graph()}/__calls`)).json()) as { calls: GraphCall[] };
+  return calls.filter((c) => c.body.to === to);
+}
+
+/** The texts (and interactive bodies) the fake Graph API accepted for one recipient, in order. */
+export async function waTexts(to: string): Promise<string[]> {
+  return (await graphCalls(to))
+    .filter((c) => c.status === 200)
+    .map((c) => c.body.text?.body ?? c.body.interactive?.body.text ?? "");
+}
+
+export async function waitForWaTexts(to: string, count: number, timeout = 10_000): Promise<string[]> {
+  let texts: string[] = [];
+  await vi.waitFor(
+    async () => {
+      texts = await waTexts(to);
+      expect(texts.length).toBeGreaterThanOrEqual(count);
+    },
+    { timeout, interval: 25 },
+  );
+  return texts;
+}
+
+/** Sends a signed WhatsApp webhook (X-Hub-Signature-256) carrying `messages` from `from`. */
+export async function sendWhatsApp(
+  from: string,
+  messages: { id: string; text?: string; button?: { id: string; title: string } }[],
+) {
+  const res = await target().fetch(
+    await signedRequest({
+      scheme: "meta",
+      url: `${target().baseUrl}/webhooks/whatsapp/demo-wa`,
+      body: whatsappWebhook({ messages: messages.map((m) => ({ ...m, from })), phoneNumberId: WA_PHONE_ID }),
+      secret: TEST_BINDINGS.WHATSAPP_DEMO_APP_SECRET,
+    }),
+  );
+  expect(res.status).toBe(200);
+  return (await res.json()) as { deliveries: { status: string; runId?: string }[] };
+}
+
+/** A fresh sender number, so scenarios sharing the fake Graph API (and a session) never meet. */
+export const uniqueWaNumber = () => `49${Math.floor(Math.random() * 1e9)}`;

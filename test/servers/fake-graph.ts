@@ -12,6 +12,8 @@ export interface GraphCall {
   authorization: string;
   body: Record<string, unknown>;
   receivedAt: number;
+  /** The HTTP status the fake answered with. */
+  status: number;
 }
 
 /** A forced Graph error: the body is `{ error: { message, type, code, error_subcode, fbtrace_id } }`. */
@@ -31,8 +33,11 @@ export interface FakeGraph {
   url: string;
   /** Successful and failed message POSTs, in arrival order. Served at `GET /__calls`. */
   calls: GraphCall[];
-  /** Fails the next `count` message POSTs with `failure`. Also `POST /__fail { count, ...failure }`. */
-  failNext(count: number, failure: GraphFailure): void;
+  /**
+   * Fails the next `count` message POSTs with `failure`; with `to`, only POSTs to that recipient (so tests
+   * sharing the fake cannot take each other's failures). Also `POST /__fail { count, to?, ...failure }`.
+   */
+  failNext(count: number, failure: GraphFailure, opts?: { to?: string }): void;
   /** Empties calls and pending failures. Also `POST /__reset`. */
   reset(): void;
   close(): Promise<void>;
@@ -54,10 +59,15 @@ const MESSAGES_PATH = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/;
  */
 export async function startFakeGraph(): Promise<FakeGraph> {
   const calls: GraphCall[] = [];
-  const failures: GraphFailure[] = [];
+  const failures: { failure: GraphFailure; to?: string }[] = [];
   let n = 0;
-  const failNext = (count: number, failure: GraphFailure) => {
-    for (let i = 0; i < count; i++) failures.push(failure);
+  const failNext = (count: number, failure: GraphFailure, opts: { to?: string } = {}) => {
+    for (let i = 0; i < count; i++) failures.push({ failure, ...(opts.to && { to: opts.to }) });
+  };
+  /** The first pending failure that applies to a POST to `to`, removed from the queue. */
+  const takeFailure = (to: unknown): GraphFailure | undefined => {
+    const at = failures.findIndex((f) => f.to === undefined || f.to === to);
+    return at < 0 ? undefined : failures.splice(at, 1)[0]?.failure;
   };
   const reset = () => {
     calls.length = 0;
@@ -73,8 +83,12 @@ export async function startFakeGraph(): Promise<FakeGraph> {
       return sendJson(res, 200, { ok: true });
     }
     if (path === "/__fail" && req.method === "POST") {
-      const { count = 1, ...failure } = JSON.parse(text) as GraphFailure & { count?: number };
-      failNext(count, failure);
+      const {
+        count = 1,
+        to,
+        ...failure
+      } = JSON.parse(text) as GraphFailure & { count?: number; to?: string };
+      failNext(count, failure, to === undefined ? {} : { to });
       return sendJson(res, 200, { ok: true });
     }
     const match = MESSAGES_PATH.exec(path);
@@ -89,11 +103,16 @@ export async function startFakeGraph(): Promise<FakeGraph> {
       authorization: req.headers.authorization ?? "",
       body: parseObject(text),
       receivedAt: Date.now(),
+      status: 200,
     };
     calls.push(call);
-    const failure = failures.shift();
-    if (failure) return sendGraphError(res, failure);
+    const failure = takeFailure(call.body.to);
+    if (failure) {
+      call.status = sendGraphError(res, failure);
+      return;
+    }
     if (!/^Bearer \S+$/.test(call.authorization)) {
+      call.status = 401;
       return sendGraphError(res, {
         code: 190,
         message: "Invalid OAuth access token - Cannot parse access token",
@@ -122,7 +141,8 @@ export async function startFakeGraph(): Promise<FakeGraph> {
   };
 }
 
-function sendGraphError(res: ServerResponse, failure: GraphFailure) {
+/** Answers with Graph's error envelope; returns the HTTP status sent. */
+function sendGraphError(res: ServerResponse, failure: GraphFailure): number {
   const status = failure.status ?? defaultStatus(failure.code);
   const error: Record<string, unknown> = {
     message: failure.message ?? `(#${failure.code}) fake graph error`,
@@ -132,6 +152,7 @@ function sendGraphError(res: ServerResponse, failure: GraphFailure) {
   };
   if (failure.subcode !== undefined) error.error_subcode = failure.subcode;
   sendJson(res, status, { error }, failure.headers);
+  return status;
 }
 
 function defaultStatus(code: number): number {

@@ -51,8 +51,11 @@ export interface FakeTelegram {
   setMode(mode: TelegramMode): Promise<void>;
   /** Every Bot API call in arrival order. Served at `GET /__calls`. */
   calls: TelegramCall[];
-  /** Fails the next `times` calls of `method`. Also `POST /__fail { method, times, ...failure }`. */
-  failNext(method: string, times: number, failure: TelegramFailure): void;
+  /**
+   * Fails the next `times` calls of `method`; with `chatId`, only calls naming that chat_id (so tests sharing
+   * the fake cannot take each other's failures). Also `POST /__fail { method, times, chatId?, ...failure }`.
+   */
+  failNext(method: string, times: number, failure: TelegramFailure, opts?: { chatId?: string }): void;
   /** Every call naming this chat_id fails (default 400 "chat not found"). Also `POST /__reject-chat`. */
   rejectChat(chatId: string, failure?: { code: number; description: string }): void;
   /** The state setWebhook set (and getWebhookInfo returns); tests may add a last error. */
@@ -80,7 +83,7 @@ const NOT_MODIFIED =
  */
 export async function startFakeTelegram(): Promise<FakeTelegram> {
   const calls: TelegramCall[] = [];
-  const failures = new Map<string, TelegramFailure[]>();
+  const failures = new Map<string, { failure: TelegramFailure; chatId?: string }[]>();
   const rejected = new Map<string, { code: number; description: string }>();
   const messages = new Map<string, string>();
   const emptyWebhook = (): WebhookInfoState => ({ url: "", pending_update_count: 0 });
@@ -112,9 +115,9 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
     calls,
     webhook: emptyWebhook(),
     messages,
-    failNext(method, times, failure) {
+    failNext(method, times, failure, opts = {}) {
       const queue = failures.get(method) ?? [];
-      for (let i = 0; i < times; i++) queue.push(failure);
+      for (let i = 0; i < times; i++) queue.push({ failure, ...(opts.chatId && { chatId: opts.chatId }) });
       failures.set(method, queue);
     },
     rejectChat(chatId, failure = { code: 400, description: "Bad Request: chat not found" }) {
@@ -135,6 +138,13 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
         server.close(() => resolve());
       }),
   };
+
+  /** The first pending failure of `method` that applies to this call's chat, removed from the queue. */
+  function takeFailure(method: string, chatId: unknown): TelegramFailure | undefined {
+    const queue = failures.get(method);
+    const at = queue?.findIndex((f) => f.chatId === undefined || f.chatId === String(chatId)) ?? -1;
+    return at < 0 ? undefined : queue?.splice(at, 1)[0]?.failure;
+  }
 
   /** The Bot API's answer to a call that did not fail: `[status, result]`. */
   function answer(method: string, body: Record<string, unknown>): [number, unknown] {
@@ -208,9 +218,12 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
       const {
         method,
         times = 1,
+        chatId,
         ...failure
-      } = JSON.parse(text) as TelegramFailure & { method: string; times?: number };
-      fake.failNext(method, times, failure as TelegramFailure);
+      } = JSON.parse(text) as TelegramFailure & { method: string; times?: number; chatId?: string | number };
+      fake.failNext(method, times, failure as TelegramFailure, {
+        ...(chatId !== undefined && { chatId: String(chatId) }),
+      });
       return sendJson(res, 200, { ok: true });
     }
     if (path === "/__reject-chat" && req.method === "POST") {
@@ -235,7 +248,7 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
       return;
     }
 
-    const failure = failures.get(method)?.shift();
+    const failure = takeFailure(method, body.chat_id);
     if (failure?.kind === "drop") return req.socket.destroy();
     if (failure?.kind === "html") {
       call.status = failure.status;
