@@ -75,6 +75,10 @@ export const StepReport = z.discriminatedUnion("ok", [
       retryAfterMs: z.number().int().min(0).optional(),
       status: z.number().int().optional(),
     }),
+    /** Tokens the failed call still consumed (a stream cut off mid-way), as its provider reported them. */
+    usage: z
+      .object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) })
+      .optional(),
     /** The attempt was aborted because the run was cancelled (or the step was abandoned). */
     aborted: z.boolean().default(false),
     startedAt: z.number(),

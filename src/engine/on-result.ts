@@ -70,12 +70,25 @@ export function onStepFailed(tx: Tx, event: StepFailedEvent): void {
     return;
   }
   const [thread, block] = found;
+  const before = tx.state.usage.costUsd;
   if (event.usage) tx.state.usage = addUsage(tx.state.usage, block.model, event.usage, tx.state.prices);
   tx.effects.push({ type: "cancelTimer", timerId: block.timeoutTimerId });
-  handleFailure(tx, thread, block, event.error);
+  // A failed call's tokens (a stream cut off mid-way) show on its step.finish like a success's.
+  const tokens = event.usage && {
+    input_tokens: event.usage.inputTokens,
+    output_tokens: event.usage.outputTokens,
+    cost_usd: tx.state.usage.costUsd - before,
+  };
+  handleFailure(tx, thread, block, event.error, tokens);
 }
 
-function handleFailure(tx: Tx, thread: Thread, block: AttemptBlock, error: StepError): void {
+function handleFailure(
+  tx: Tx,
+  thread: Thread,
+  block: AttemptBlock,
+  error: StepError,
+  tokens?: { input_tokens: number; output_tokens: number; cost_usd: number },
+): void {
   const step = listOf(tx, thread.scope)[thread.pc];
   if (step?.kind !== "llm" && step?.kind !== "http") return;
   const plan = planRetry(step.retry, block.attempt, error, randomFor(tx, block.attemptId));
@@ -88,11 +101,12 @@ function handleFailure(tx: Tx, thread: Thread, block: AttemptBlock, error: StepE
       status: "retrying",
       error: error.message,
       retry_at: at,
+      ...tokens,
     });
     thread.block = { type: "retry", stepId: step.id, attempt: block.attempt + 1, timerId };
     return;
   }
-  emit(tx, "step.finish", { ...finishBase(tx, block), status: "failed", error: error.message });
+  emit(tx, "step.finish", { ...finishBase(tx, block), status: "failed", error: error.message, ...tokens });
   thread.block = null;
   const why =
     plan.reason === "exhausted" ? `failed after ${block.attempt} attempts` : "failed (not retriable)";
@@ -143,7 +157,12 @@ export function onTimerFired(tx: Tx, event: TimerFiredEvent): void {
       reason: "timeout",
     });
     const timeoutMs = step.kind === "llm" || step.kind === "http" ? step.timeout : 0;
-    handleFailure(tx, thread, block, { message: `timed out after ${timeoutMs}ms`, retriable: true });
+    // Worded like the attempt's own timeout (src/steps/failure.ts), whichever of the two fires first.
+    const message =
+      step.kind === "llm"
+        ? `model ${step.model} timed out after ${timeoutMs} ms`
+        : `timed out after ${timeoutMs} ms`;
+    handleFailure(tx, thread, block, { message, retriable: true });
     return;
   }
   thread.block = null;

@@ -34,7 +34,7 @@ export function resultOf(row: AttemptRow, r: StepOutcome, now: number) {
   const common = { stepId: row.stepId, attempt: row.attempt, attemptId: row.attemptId, now };
   const event: EngineEvent = r.ok
     ? { type: "stepSucceeded", ...common, output: r.output, usage: r.usage }
-    : { type: "stepFailed", ...common, error: r.error };
+    : { type: "stepFailed", ...common, error: r.error, ...(r.usage && { usage: r.usage }) };
   const status: AttemptRow["status"] = r.ok ? "succeeded" : r.aborted ? "cancelled" : "failed";
   const events =
     r.ok && row.kind === "llm"

@@ -406,10 +406,11 @@ export function recordAttempt(
     ...values,
     provider: r.ok ? (r.provider ?? null) : null,
     model: r.ok ? (r.model ?? row.model) : row.model,
-    inputTokens: r.ok ? (r.usage?.inputTokens ?? null) : null,
-    outputTokens: r.ok ? (r.usage?.outputTokens ?? null) : null,
+    // A failed attempt records the tokens its provider reported before it failed (a cut stream), if any.
+    inputTokens: r.usage?.inputTokens ?? null,
+    outputTokens: r.usage?.outputTokens ?? null,
     tokensPerSec: r.ok && tokens > 0 && latencyMs > 0 ? (tokens * 1000) / latencyMs : null,
-    costUsd: r.ok && r.usage && opts.prices ? costOf(row.model, r.usage, opts.prices) : null,
+    costUsd: r.usage && opts.prices ? costOf(row.model, r.usage, opts.prices) : null,
   });
 }
 

@@ -3,6 +3,7 @@ import type { Secrets } from "../core/secrets.ts";
 import { toStepError } from "../engine/errors/to-step-error.ts";
 import type { StepMessage, StepOutcome } from "../engine/messages.ts";
 import { executeStep } from "./execute.ts";
+import { usageOf } from "./failure.ts";
 
 /** What running one attempt needs from its host, inline in a RunObject or on a queue worker. */
 export interface AttemptDeps {
@@ -39,6 +40,14 @@ export async function runAttempt(
     });
     return { ok: true, ...result, startedAt, finishedAt: Date.now() };
   } catch (err) {
-    return { ok: false, error: toStepError(err), aborted: signal.aborted, startedAt, finishedAt: Date.now() };
+    const usage = usageOf(err);
+    return {
+      ok: false,
+      error: toStepError(err),
+      ...(usage && { usage }),
+      aborted: signal.aborted,
+      startedAt,
+      finishedAt: Date.now(),
+    };
   }
 }

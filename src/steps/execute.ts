@@ -30,6 +30,10 @@ export interface ExecuteContext {
   onText?: (textSoFar: string) => void;
 }
 
+/** Appended to a streamed draft whose model call failed mid-way. */
+export const CUT_OFF_NOTE =
+  "⚠ Cut off: the model stopped mid-reply, so this is incomplete. If the step is retried, the full reply follows.";
+
 /** Chat edits are throttled to about one a second per chat (Telegram's limit for a chat). */
 const STREAM_EDIT_INTERVAL_MS = 1_000;
 
@@ -65,8 +69,10 @@ export async function executeStep(step: ResolvedStep, ctx: ExecuteContext): Prom
       await reply?.finish(r.output.text);
       return { output: r.output, usage: r.usage, provider: r.provider, model: r.model };
     } catch (err) {
-      // Cancelled or failed mid-stream: no more edits; the chat keeps what it was shown.
-      await reply?.stop().catch(() => undefined);
+      // Cancelled: no more edits; the chat keeps what it was shown (the cancel confirms itself). Failed
+      // mid-stream (a cut stream, a timeout): the draft says it is incomplete, so a retry's full reply, sent
+      // as a new message, does not look like a second answer next to a truncated one presented as final.
+      await reply?.stop(ctx.signal.aborted ? undefined : CUT_OFF_NOTE).catch(() => undefined);
       throw err;
     }
   }

@@ -31,3 +31,28 @@ export function failureOf(
   const message = error instanceof Error ? error.message : String(error);
   return new RetriableStepError(`${at.what} failed: ${message}`, { cause: error });
 }
+
+/** Tokens a failed attempt still consumed, as the provider reported them before it failed. */
+export interface PartialUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/**
+ * Attaches the usage a failed attempt consumed to its error, for the attempt report (`usageOf`).
+ *
+ * @example
+ * throw withUsage(new RetriableStepError("stream broke off"), { inputTokens: 5, outputTokens: 3 });
+ */
+export function withUsage<E extends Error>(error: E, usage: PartialUsage): E {
+  Object.defineProperty(error, "usage", { value: usage, enumerable: false, configurable: true });
+  return error;
+}
+
+/** The usage `withUsage` attached, if any. */
+export function usageOf(error: unknown): PartialUsage | undefined {
+  const usage = (error as { usage?: PartialUsage } | null)?.usage;
+  return usage && typeof usage.inputTokens === "number" && typeof usage.outputTokens === "number"
+    ? usage
+    : undefined;
+}

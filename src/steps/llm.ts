@@ -2,12 +2,13 @@ import { APICallError, jsonSchema, type ModelMessage, Output, streamText } from 
 import type { ResolvedStep } from "../engine/effects.ts";
 import { NonRetriableError } from "../engine/errors/non-retriable-error.ts";
 import { RetriableStepError } from "../engine/errors/retriable-step-error.ts";
+import { retryAfterMs } from "../engine/errors/retry-after-error.ts";
 import type { Json, JsonObject } from "../engine/json.ts";
 import { compileJsonSchema } from "../engine/json-schema.ts";
-import { explainProviderError } from "../models/provider-errors.ts";
+import { connectionFailure, explainProviderError } from "../models/provider-errors.ts";
 import { type ResolvedModel, resolveModel } from "../models/registry.ts";
 import { attemptSignal } from "./attempt-signal.ts";
-import { failureOf } from "./failure.ts";
+import { failureOf, type PartialUsage, withUsage } from "./failure.ts";
 import { statusError } from "./status-error.ts";
 
 /** An `llm` step with its templates already rendered by the engine. */
@@ -57,6 +58,12 @@ export async function executeLlmStep(step: LlmStepInput, ctx: LlmStepContext): P
   const started = now();
   const { signal, dispose } = attemptSignal(ctx.signal, step.timeoutMs);
   let resolved: ResolvedModel | undefined;
+  /**
+   * The usage the provider reported before the attempt failed, if it reports usage in every chunk
+   * (vLLM's continuous usage stats, some gateways). OpenAI itself sends usage only in the last chunk, so a
+   * stream cut before it reports nothing and nothing is counted: we do not guess at tokens it may bill.
+   */
+  let reported: PartialUsage | undefined;
   try {
     signal.throwIfAborted();
     resolved = resolveModel(step.model, ctx.env, { fetch: ctx.fetch });
@@ -70,6 +77,9 @@ export async function executeLlmStep(step: LlmStepInput, ctx: LlmStepContext): P
       temperature: step.temperature,
       output: step.output ? Output.object({ schema: schemaOf(step.output) }) : Output.text(),
       abortSignal: signal,
+      // Raw chunks carry the provider's usage so far where it sends one per chunk (see `reported` below).
+      includeRawChunks: true,
+      // Off: the engine's retry policy (the step's `retry`) is the only one, so attempts are counted once.
       maxRetries: 0,
       // Errors are read from the stream below; the default handler would also console.error them.
       onError: () => {},
@@ -77,7 +87,9 @@ export async function executeLlmStep(step: LlmStepInput, ctx: LlmStepContext): P
     let text = "";
     let usage = { inputTokens: 0, outputTokens: 0 };
     for await (const part of result.stream) {
-      if (part.type === "text-delta") {
+      if (part.type === "raw") {
+        reported = usageIn(part.rawValue) ?? reported;
+      } else if (part.type === "text-delta") {
         text += part.text;
         ctx.onDelta?.(text);
       } else if (part.type === "error") {
@@ -102,11 +114,12 @@ export async function executeLlmStep(step: LlmStepInput, ctx: LlmStepContext): P
       tokensPerSec: Math.round((usage.outputTokens * 10_000) / Math.max(latencyMs, 1)) / 10,
     };
   } catch (error) {
-    throw failureOf(providerError(error, step.model, resolved, now()), {
+    const failure = failureOf(providerError(error, step.model, resolved, now()), {
       cancel: ctx.signal,
       timeoutMs: step.timeoutMs,
       what: `model ${step.model}`,
     });
+    throw reported ? withUsage(failure, reported) : failure;
   } finally {
     dispose();
   }
@@ -148,16 +161,35 @@ function providerError(
   if (explained) return explained;
   if (!APICallError.isInstance(error)) return error;
   const what = `model ${spec}`;
-  if (error.statusCode !== undefined) {
-    return statusError(
-      error.statusCode,
-      error.responseHeaders,
-      `${what} returned ${error.statusCode}: ${error.message}`,
-      now,
-      error,
+  if (error.statusCode !== undefined && error.statusCode < 300) {
+    // The response started well and its body broke off ("Failed to process successful response"):
+    // a retriable network failure, not a 200 to report.
+    return new RetriableStepError(
+      `${what} stream broke off mid-response (${connectionFailure(error.cause ?? error)})`,
+      { cause: error },
     );
+  }
+  if (error.statusCode !== undefined) {
+    const status = error.statusCode;
+    const wait = status === 429 ? retryAfterMs(error.responseHeaders?.["retry-after"], now) : undefined;
+    const message =
+      status === 429
+        ? `${what} was rate limited (429${wait === undefined ? "" : `, retry after ${wait / 1000} s`}): ${error.message}`
+        : `${what} returned ${status}: ${error.message}`;
+    return statusError(status, error.responseHeaders, message, now, error);
   }
   return error.isRetryable
     ? new RetriableStepError(`${what} failed: ${error.message}`, { cause: error })
     : new NonRetriableError(`${what} failed: ${error.message}`, { cause: error });
+}
+
+/** `usage` from a raw OpenAI-style chunk, when it carries one. */
+function usageIn(raw: unknown): PartialUsage | undefined {
+  const usage = (raw as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null } | null)
+    ?.usage;
+  if (!usage || typeof usage !== "object") return undefined;
+  const input = Number(usage.prompt_tokens ?? 0);
+  const output = Number(usage.completion_tokens ?? 0);
+  if (!Number.isFinite(input) || !Number.isFinite(output)) return undefined;
+  return { inputTokens: Math.max(0, Math.trunc(input)), outputTokens: Math.max(0, Math.trunc(output)) };
 }

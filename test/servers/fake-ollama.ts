@@ -1,7 +1,7 @@
 import { openAiHandler } from "./fake-openai.ts";
 import { type FakeServer, sendJson, startRecordingServer } from "./recorder.ts";
 
-/** The models every test may use. `slow-*` and `fail-*` behaviour models are always served too. */
+/** The models every test may use. The behaviour models (`slow-*`, `fail-*`, `cut-*`, `hang`, `flaky<k>-*`) are always served too. */
 export const DEFAULT_OLLAMA_MODELS = ["llama3.2:latest", "llama3.2:1b", "qwen2.5:0.5b"];
 
 /**
@@ -26,7 +26,10 @@ export function startFakeOllama(options: { models?: readonly string[] } = {}): P
     }
     if (record.method === "POST" && record.path === "/v1/chat/completions") {
       const model = String((record.body as { model?: unknown } | null)?.model ?? "");
-      if (!/^(slow|fail)-/.test(model) && !models.some((m) => withTag(m) === withTag(model))) {
+      if (
+        !/^(slow-|fail-|cut-|hang$|flaky\d+-)/.test(model) &&
+        !models.some((m) => withTag(m) === withTag(model))
+      ) {
         // Older Ollama releases type every error "api_error", newer ones "not_found_error"; both send 404.
         return sendJson(res, 404, {
           error: {

@@ -27,8 +27,13 @@ export const SLOW_TOKENS = 200;
  *   a 429 carries `Retry-After: <seconds>` (default 2), other statuses only when seconds are given;
  * - `broken`: answers 400 until a key that the request's messages contain was fixed with
  *   `POST /__fix` `{ "key": "…" }`: an upstream that an operator repairs, then retries the run;
- * - `cut-<n>`: streams `n` words of the reply (with usage so far in each chunk), then destroys the
- *   connection without finishing the stream;
+ * - `cut-<n>`: streams `n` words of the reply (each chunk carrying the usage so far, as servers with
+ *   continuous usage stats do), then destroys the connection without finishing the stream;
+ * - `hang`: accepts the request and never answers (until the client gives up or the server closes);
+ * - `flaky<k>-<mode>`, with `<mode>` one of the above (`flaky2-fail-500`, `flaky1-fail-429-1`,
+ *   `flaky1-cut-3`, `flaky1-hang`): the first `k` requests with the same messages get `<mode>`, later
+ *   ones a normal reply; a retried step sends the same messages, so its retry can succeed. Put a unique
+ *   marker in the prompt so tests do not share a counter;
  * - anything else: a normal reply.
  * `setHang(true)` makes the whole server accept requests and never answer (a model server that hangs);
  * `setHang(false)` destroys the hung connections and answers again. Also `POST /__hang { on }`.
@@ -84,6 +89,8 @@ interface HangControl {
  */
 export function openAiHandler(flavor: "openai" | "ollama"): Handler {
   const fixed = new Set<string>();
+  /** `flaky<k>-…` requests seen per model and messages. */
+  const tries = new Map<string, number>();
   return async (_req, res, record) => {
     if (record.method === "POST" && record.path === "/__fix") {
       fixed.add(String((record.body as { key?: unknown } | undefined)?.key ?? ""));
@@ -100,7 +107,15 @@ export function openAiHandler(flavor: "openai" | "ollama"): Handler {
       });
     }
     const body = (record.body ?? {}) as ChatRequest;
-    const model = body.model ?? "";
+    let model = body.model ?? "";
+    const flaky = /^flaky(\d+)-(.+)$/.exec(model);
+    if (flaky) {
+      const key = `${model}\n${JSON.stringify(body.messages ?? [])}`;
+      const n = (tries.get(key) ?? 0) + 1;
+      tries.set(key, n);
+      model = n <= Number(flaky[1]) ? (flaky[2] ?? "") : "ok";
+    }
+    if (model === "hang") return; // never answers; the client's timeout (or the server's close) ends it
     const failure = /^fail-(\d{3})(?:-(\d+))?$/.exec(model);
     if (failure) {
       const status = Number(failure[1]);
@@ -130,7 +145,11 @@ export function openAiHandler(flavor: "openai" | "ollama"): Handler {
       total_tokens: 0,
     };
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-    const meta = { id: `chatcmpl-fake-${record.id}`, created: Math.floor(Date.now() / 1000), model };
+    const meta = {
+      id: `chatcmpl-fake-${record.id}`,
+      created: Math.floor(Date.now() / 1000),
+      model: body.model ?? "",
+    };
     if (!body.stream) {
       const message = { role: "assistant", content: tokens.join("") };
       return sendJson(res, 200, {
@@ -158,7 +177,7 @@ async function streamTokens(
   tokens: string[],
   delayMs: number,
   meta: { id: string; created: number; model: string },
-  usage: object | undefined,
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined,
   cutAfter?: number,
 ) {
   res.writeHead(200, {
@@ -183,7 +202,14 @@ async function streamTokens(
       res.destroy();
       return;
     }
-    send(chunk({ content: token }));
+    // A cut stream reports the usage so far in each chunk, so a client can count what a broken call used.
+    const soFar = { prompt_tokens: usage?.prompt_tokens ?? 0, completion_tokens: i + 1, total_tokens: 0 };
+    soFar.total_tokens = soFar.prompt_tokens + soFar.completion_tokens;
+    send(
+      cutAfter !== undefined && usage
+        ? { ...chunk({ content: token }), usage: soFar }
+        : chunk({ content: token }),
+    );
   }
   send(chunk({}, "stop"));
   if (usage) send({ ...meta, object: "chat.completion.chunk", choices: [], usage });
