@@ -38,6 +38,11 @@ export class Session implements SessionApi {
   private readonly chat: ChatHost;
   /** The alarm as last set, so the hot path can tell without asking storage whether a flush is due. */
   private readonly alarms: AlarmKeeper;
+  /**
+   * After a failed index flush: not before this time is it tried again (its backoff). In memory only: a new
+   * instance tries at its first alarm, which storage still holds at the backoff time.
+   */
+  private indexRetryAt: number | undefined;
 
   private readonly host: ObjectState;
   private readonly res: Resources;
@@ -76,9 +81,10 @@ export class Session implements SessionApi {
         .then(() => this.ensureWake());
       this.host.waitUntil(work);
     }
-    // Every record queues an index summary: make sure an alarm comes within the flush delay. (An alarm set
-    // for a later expiry does not count: it would hold the summary back until then.)
-    await this.alarms.bringForward(now + FLUSH_DELAY_MS);
+    // Every record queues an index summary: make sure an alarm comes within the flush delay, or when the
+    // backoff of a failed flush ends. (An alarm set for a later expiry does not count: it would hold the
+    // summary back until then.)
+    await this.alarms.bringForward(this.nextFlushAt(now));
     return result;
   }
 
@@ -98,7 +104,7 @@ export class Session implements SessionApi {
   async alarm(): Promise<void> {
     const now = Date.now();
     this.alarms.fired();
-    let retryAt = await this.chat.wake(now);
+    const retryAt = await this.chat.wake(now);
     const pending = prepared(this.db, "session:outbox.pendingIndex", (d) =>
       d
         .select()
@@ -108,7 +114,8 @@ export class Session implements SessionApi {
         .limit(FLUSH_BATCH)
         .prepare(),
     ).all();
-    if (pending.length > 0) {
+    // An alarm for chat work or an expiry during a failed flush's backoff leaves the index alone.
+    if (pending.length > 0 && now >= (this.indexRetryAt ?? 0)) {
       try {
         await indexDeliveries(
           this.res,
@@ -123,6 +130,7 @@ export class Session implements SessionApi {
             .where(and(eq(outbox.kind, "index"), lte(outbox.id, sql.placeholder("last"))))
             .prepare(),
         ).run({ last });
+        this.indexRetryAt = undefined;
       } catch (err) {
         const attempts = (pending[0]?.attempts ?? 0) + 1;
         this.db
@@ -130,8 +138,7 @@ export class Session implements SessionApi {
           .set({ attempts: sql`${outbox.attempts} + 1` })
           .where(eq(outbox.kind, "index"))
           .run();
-        const backoff = now + Math.min(1_000 * 2 ** attempts, MAX_BACKOFF_MS);
-        retryAt = Math.min(retryAt ?? Number.POSITIVE_INFINITY, backoff);
+        this.indexRetryAt = now + Math.min(1_000 * 2 ** attempts, MAX_BACKOFF_MS);
         console.warn(`session index flush failed (attempt ${attempts}): ${(err as Error).message}`);
       }
     }
@@ -142,6 +149,11 @@ export class Session implements SessionApi {
         .prepare(),
     ).run({ now });
     await this.rearm(retryAt);
+  }
+
+  /** When the index outbox may be flushed next: after the batching delay, and not during a backoff. */
+  private nextFlushAt(now: number): number {
+    return Math.max(now + FLUSH_DELAY_MS, this.indexRetryAt ?? 0);
   }
 
   /** One alarm serves all: the next index flush, chat retry or collect window, else the next expiry. */
@@ -159,7 +171,8 @@ export class Session implements SessionApi {
       ).get()?.at ?? undefined;
     const wake = [
       retryAt,
-      moreIndex ? now + FLUSH_DELAY_MS : undefined,
+      // Not sooner than a failed flush's backoff: the batching delay alone would retry every second.
+      moreIndex ? this.nextFlushAt(now) : undefined,
       this.chat.nextWake(),
       nextExpiry,
     ].filter((t): t is number => t !== undefined && t !== null);
