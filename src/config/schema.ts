@@ -128,8 +128,10 @@ const ConfigShape = z.strictObject({
        * `overloaded` with `Retry-After: 2` at once, so the sender retries later and nothing is lost, instead of
        * queueing without bound: requests a sender has already given up on would still be worked through, and
        * each holds a socket (a local workerd ran out of file descriptors that way after a restart under load).
+       * 512 stays far below a process's descriptor limit and above the bursts real senders make (Telegram
+       * opens at most 100 connections per bot; the dedup test sends 200 copies of one delivery at once).
        */
-      maxInflight: z.number().int().positive().default(128),
+      maxInflight: z.number().int().positive().default(512),
       /**
        * The model an llm step gets when it says `model: default`. `echo` (the built-in offline stand-in)
        * unless set; `hookline serve --offline` sets it to `ollama:<OLLAMA_MODEL>`.

@@ -406,7 +406,7 @@ export const PROBLEM_DOCS: Record<ProblemCode, { meaning: string; todo: string }
   },
   overloaded: {
     meaning:
-      "More deliveries are in progress in this isolate or process than `defaults.maxInflight` (128); nothing was recorded.",
+      "More deliveries are in progress in this isolate or process than `defaults.maxInflight` (512); nothing was recorded.",
     todo: "Retry after the `Retry-After` seconds (2); senders do. Raise `defaults.maxInflight` only if the host keeps up.",
   },
   not_recorded: {
