@@ -396,6 +396,10 @@ export interface MixCheck {
   suspicious: Trace[];
 }
 
+/** A run the dead-letter queue failed: a step message that used up its deliveries. */
+const failedByDeadLetter = (t: Trace) =>
+  t.status === "failed" && JSON.stringify(t.error ?? "").includes("dead-lettered");
+
 /** The checks after the load: runs, traces, replies at the fake Bot API, the admin index. */
 export async function checkMix(
   base: () => string,
@@ -445,7 +449,7 @@ export async function checkMix(
     if (!TERMINAL.has(t.status)) {
       notSettled++;
       if (notSettled <= 5) failures.push(`run ${id} (${runOf.get(id)?.kind}): still ${t.status}`);
-    } else if (t.status !== "completed" && !JSON.stringify(t.error ?? "").includes("dead-lettered")) {
+    } else if (t.status !== "completed" && !failedByDeadLetter(t)) {
       failures.push(`run ${id} (${runOf.get(id)?.kind}): ${t.status}: ${JSON.stringify(t.error)}`);
     }
     ignoredResults += t.ignoredResults;
@@ -475,7 +479,7 @@ export async function checkMix(
   let retriedCompleted = 0;
   for (const id of runIds) {
     const t = traces.get(id);
-    if (t?.status !== "failed" || !JSON.stringify(t.error ?? "").includes("dead-lettered")) continue;
+    if (!t || !failedByDeadLetter(t)) continue;
     deadLettered++;
     const res = await fetch(`${base()}/runs/${id}/retry`, {
       method: "POST",

@@ -86,7 +86,9 @@ export async function recordEvents(
   const retentionMs = retentionOf(source);
   const bySession = new Map<string, number[]>();
   items.forEach(({ event }, i) => {
-    bySession.set(event.sessionKey, [...(bySession.get(event.sessionKey) ?? []), i]);
+    const indexes = bySession.get(event.sessionKey);
+    if (indexes) indexes.push(i);
+    else bySession.set(event.sessionKey, [i]);
   });
   try {
     const results: RecordResult[] = new Array(items.length);
