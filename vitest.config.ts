@@ -17,6 +17,12 @@ const sqlAsText: Plugin = {
 };
 
 /** Pure tests (src/core, src/engine, src/session) run in both projects: Node and workerd. */
+/**
+ * Upper bounds, not expectations: a passing test never waits for them. They are generous because CI runs on
+ * the same 2-core machine kind as development, where a loaded or slow CPU has made workerd tests that take
+ * 0.3 s here take several seconds (vitest's 5 s default failed tests that were right).
+ */
+const patience = { testTimeout: 60_000, hookTimeout: 120_000 };
 const pure = ["test/core/**/*.test.ts", "test/engine/**/*.test.ts", "test/session/**/*.test.ts"];
 
 export default defineConfig({
@@ -33,6 +39,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
+          ...patience,
           include: [...pure, "test/node/**/*.test.ts"],
         },
       },
@@ -57,6 +64,7 @@ export default defineConfig({
         ],
         test: {
           name: "workerd",
+          ...patience,
           include: [...pure, "test/workers/**/*.test.ts"],
         },
       },
@@ -78,6 +86,7 @@ export default defineConfig({
         ],
         test: {
           name: "workerd-pg",
+          ...patience,
           include: ["test/workers-pg/**/*.test.ts"],
         },
       },

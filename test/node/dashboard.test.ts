@@ -54,7 +54,7 @@ beforeAll(async () => {
   page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(8_000);
   mkdirSync(shots, { recursive: true });
-}, 30_000);
+}, 90_000);
 
 afterAll(async () => {
   if (NO_BROWSER) return;
@@ -73,7 +73,7 @@ useTarget({
 });
 
 /** `expect.poll` with room for a loaded machine (its default gives up after one second). */
-const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 8_000, interval: 50 });
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 24_000, interval: 50 });
 
 const runRow = (runId: string) => page.locator(`#runs-body tr[data-run="${runId}"]`);
 
@@ -85,7 +85,7 @@ async function openRun(runId: string) {
   await poll(() => page.locator("#d-id").textContent()).toBe(runId);
 }
 
-describe.skipIf(NO_BROWSER)("dashboard in Chromium", { timeout: 20_000 }, () => {
+describe.skipIf(NO_BROWSER)("dashboard in Chromium", { timeout: 60_000 }, () => {
   it("refuses a wrong token with a clear message, then signs in by keyboard into an HttpOnly SameSite=Strict session", async () => {
     await page.goto(`${baseUrl}/dashboard`);
     await page.screenshot({ path: join(shots, "dashboard-sign-in.png") });

@@ -42,7 +42,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe("/openapi.json", { timeout: 30_000 }, () => {
+describe("/openapi.json", { timeout: 90_000 }, () => {
   it("is valid OpenAPI 3.1 (the official schema, through a validator), with every $ref resolvable", async () => {
     const validator = new Validator();
     const result = await validator.validate(structuredClone(doc));
@@ -148,7 +148,7 @@ describe("/openapi.json", { timeout: 30_000 }, () => {
     await parse(S.CancelAnswer, await call(`/runs/${runId}/cancel`, { method: "POST", headers: admin }), 200);
     await expect
       .poll(async () => ((await (await call("/runs", { headers: admin })).json()) as any).runs.length, {
-        timeout: 10_000,
+        timeout: 30_000,
       })
       .toBeGreaterThan(0);
     await parse(S.RunList, await call("/runs", { headers: admin }), 200);

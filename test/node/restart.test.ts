@@ -49,7 +49,7 @@ async function startServer(port: number): Promise<ChildProcess> {
       if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${output}`);
       expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
     },
-    { timeout: 20_000, interval: 100 },
+    { timeout: 60_000, interval: 100 },
   );
   return proc;
 }
@@ -61,7 +61,7 @@ function kill9(proc: ChildProcess): Promise<void> {
   });
 }
 
-describe("Node adapter across a SIGKILL restart", { timeout: 60_000 }, () => {
+describe("Node adapter across a SIGKILL restart", { timeout: 180_000 }, () => {
   it("keeps acknowledged deliveries, resumes a waiting timer, redelivers an in-flight step, and completes each run once", async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -95,7 +95,7 @@ describe("Node adapter across a SIGKILL restart", { timeout: 60_000 }, () => {
     await vi.waitFor(
       async () => expect((await trace(b.runId)).steps.find((s) => s.mode !== "pure")?.status).toBe("running"),
       {
-        timeout: 10_000,
+        timeout: 30_000,
         interval: 50,
       },
     );
@@ -105,7 +105,7 @@ describe("Node adapter across a SIGKILL restart", { timeout: 60_000 }, () => {
     child = await startServer(port);
     for (const runId of [a.runId, b.runId]) {
       await vi.waitFor(async () => expect((await trace(runId)).status).toBe("completed"), {
-        timeout: 20_000,
+        timeout: 60_000,
         interval: 100,
       });
     }

@@ -37,11 +37,11 @@ async function serveOffline(ollamaUrl: string, port: number): Promise<string> {
   let out = "";
   proc.stdout?.on("data", (d) => (out += d));
   proc.stderr?.on("data", (d) => (out += d));
-  await vi.waitFor(() => expect(out).toContain("Stop with Ctrl-C"), { timeout: 20_000, interval: 50 });
+  await vi.waitFor(() => expect(out).toContain("Stop with Ctrl-C"), { timeout: 60_000, interval: 50 });
   return out;
 }
 
-describe("hookline serve --offline", { timeout: 40_000 }, () => {
+describe("hookline serve --offline", { timeout: 120_000 }, () => {
   it("answers with the local Ollama model and lists what Ollama has", async () => {
     const port = await freePort();
     const banner = await serveOffline(inject("fakeOllamaUrl"), port);
@@ -70,7 +70,7 @@ describe("hookline serve --offline", { timeout: 40_000 }, () => {
         expect(trace.status).toBe("completed");
         expect(trace.steps[0]).toMatchObject({ provider: "ollama", model: "llama3.2" });
       },
-      { timeout: 15_000, interval: 100 },
+      { timeout: 45_000, interval: 100 },
     );
   });
 

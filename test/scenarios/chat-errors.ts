@@ -51,7 +51,7 @@ async function replyFailure(runId: string): Promise<string> {
       expect(failed).toBeDefined();
       reason = String(failed?.data.reason);
     },
-    { timeout: 15_000, interval: 250 },
+    { timeout: 45_000, interval: 250 },
   );
   return reason;
 }
@@ -59,7 +59,7 @@ async function replyFailure(runId: string): Promise<string> {
 /** Calls until one answered 200; then a little longer, so a second send would show. */
 async function untilSent<T extends { status: number }>(calls: () => Promise<T[]>): Promise<T[]> {
   await vi.waitFor(async () => expect((await calls()).some((c) => c.status === 200)).toBe(true), {
-    timeout: 20_000,
+    timeout: 60_000,
     interval: 100,
   });
   await new Promise((r) => setTimeout(r, 300));
@@ -83,7 +83,7 @@ async function waReplyMeeting(to: string, count: number, failure: GraphFailure):
  * reason a person can act on. Each case has its own chat, so the cases of one test run side by side.
  */
 export function chatErrorScenarios() {
-  describe("outbound chat API errors (fake Bot API and Graph API)", { timeout: 30_000 }, () => {
+  describe("outbound chat API errors (fake Bot API and Graph API)", { timeout: 90_000 }, () => {
     it("Bot API 429: the reply is held back as retry_after asks, then sent once", async () => {
       const chat = uniqueChat();
       // retry_after 0 is retried at once in place; the 2 s the second 429 asks for hold the reply back.

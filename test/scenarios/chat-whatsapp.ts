@@ -21,7 +21,7 @@ async function approvalButtons(to: string): Promise<{ id: string; title: string 
       expect(prompt).toBeDefined();
       buttons = prompt?.body.interactive?.action.buttons.map((b) => b.reply) ?? [];
     },
-    { timeout: 5_000, interval: 25 },
+    { timeout: 15_000, interval: 25 },
   );
   return buttons;
 }
@@ -34,11 +34,11 @@ async function settledTexts(to: string, count: number): Promise<string[]> {
 }
 
 export function whatsappChatScenarios() {
-  describe("WhatsApp end to end (fake Graph API on 127.0.0.1)", { timeout: 20_000 }, () => {
+  describe("WhatsApp end to end (fake Graph API on 127.0.0.1)", { timeout: 60_000 }, () => {
     it("answers a message through the Graph API with the bearer token, to the sender", async () => {
       const from = uniqueWaNumber();
       await sendWhatsApp(from, [{ id: uniqueId("wamid."), text: "hi there" }]);
-      await vi.waitFor(async () => expect(await graphCalls(from)).toHaveLength(1), { timeout: 10_000 });
+      await vi.waitFor(async () => expect(await graphCalls(from)).toHaveLength(1), { timeout: 30_000 });
       const [call] = await graphCalls(from);
       expect(call?.path).toBe(`/v26.0/${WA_PHONE_ID}/messages`);
       expect(call?.authorization).toBe(`Bearer ${TEST_BINDINGS.WHATSAPP_DEMO_ACCESS_TOKEN}`);
@@ -56,7 +56,7 @@ export function whatsappChatScenarios() {
           };
           expect(calls.some((c) => c.body.status === "read" && c.body.message_id === id)).toBe(true);
         },
-        { timeout: 10_000 },
+        { timeout: 30_000 },
       );
     });
 

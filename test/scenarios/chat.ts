@@ -11,7 +11,7 @@ import {
 
 /** Chat end to end: a reply, /stop, every onBusy policy, approvals. Telegram against a fake Bot API. */
 export const chatScenarios = () =>
-  describe("Telegram end to end (fake Bot API on 127.0.0.1)", { timeout: 20_000 }, () => {
+  describe("Telegram end to end (fake Bot API on 127.0.0.1)", { timeout: 60_000 }, () => {
     it("answers a message in the same chat with the workflow's reply", async () => {
       const chat = uniqueChat();
       const ack = await sendTelegram(chat, "hello bot");
@@ -47,7 +47,7 @@ export const chatScenarios = () =>
       // At most the final "stopped" note lands after the cancel; the stream does not go on.
       expect((await botCalls(chat, "editMessageText")).length).toBeLessThanOrEqual(editsAtStop + 1);
       const shown = (await botCalls(chat, "editMessageText")).map((c) => String(c.body.text)).at(-1) ?? "";
-      expect(shown).not.toContain("twelve");
+      expect(shown).not.toContain("the-end");
     });
 
     it("queues a message that arrives mid-run and answers both in order", async () => {
@@ -64,7 +64,7 @@ export const chatScenarios = () =>
       await vi.waitFor(
         async () => expect((await sentTexts(chat)).some((t) => t.includes("still working"))).toBe(true),
         {
-          timeout: 5_000,
+          timeout: 15_000,
         },
       );
     });
@@ -102,7 +102,7 @@ export const chatScenarios = () =>
       const chat = uniqueChat();
       const ack = await sendTelegram(chat, "/approve refund 20 EUR");
       await vi.waitFor(async () => expect(await botCalls(chat, "sendMessage")).toHaveLength(1), {
-        timeout: 5_000,
+        timeout: 15_000,
       });
       const [prompt] = await botCalls(chat, "sendMessage");
       const keyboard = (
@@ -127,7 +127,7 @@ export const chatScenarios = () =>
       const chat = uniqueChat();
       const ack = await sendTelegram(chat, "/approve please");
       await vi.waitFor(async () => expect(await botCalls(chat, "sendMessage")).toHaveLength(1), {
-        timeout: 5_000,
+        timeout: 15_000,
       });
       const [prompt] = await botCalls(chat, "sendMessage");
       const keyboard = (

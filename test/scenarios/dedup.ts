@@ -7,7 +7,7 @@ import { target } from "./target.ts";
 
 /** The duplicate storm: many concurrent copies of one delivery give one acceptance and one run. */
 export const dedupScenarios = () =>
-  describe("duplicate storm", { timeout: 30_000 }, () => {
+  describe("duplicate storm", { timeout: 90_000 }, () => {
     it("accepts exactly one of 200 concurrent copies of one delivery, and starts one run", async () => {
       const chatId = 600_000_000 + Math.floor(Math.random() * 1_000_000);
       const update = telegramUpdate({ chatId });
@@ -36,7 +36,7 @@ export const dedupScenarios = () =>
       expect(runIds.size).toBe(1);
       const runId = accepted[0]?.body.runId as string;
       await vi.waitFor(async () => expect((await trace(runId)).status).toBe("completed"), {
-        timeout: 10_000,
+        timeout: 30_000,
       });
       // The admin index catches up within about a second and keeps the highest count.
       const key = `demo-bot:${update.update_id}`;
@@ -46,7 +46,7 @@ export const dedupScenarios = () =>
           expect(res.status).toBe(200);
           expect(((await res.json()) as { seenCount: number }).seenCount).toBe(200);
         },
-        { timeout: 10_000, interval: 100 },
+        { timeout: 30_000, interval: 100 },
       );
     });
   });

@@ -43,7 +43,7 @@ export async function trace(runId: string): Promise<RunTrace> {
 }
 
 /** Waits (through real queues and alarms) until the run reaches one of `statuses`. */
-export async function waitForStatus(runId: string, statuses: string[], timeout = 10_000): Promise<RunTrace> {
+export async function waitForStatus(runId: string, statuses: string[], timeout = 30_000): Promise<RunTrace> {
   let last: RunTrace | undefined;
   await vi.waitFor(
     async () => {
@@ -113,7 +113,7 @@ export async function sentTexts(chatId: number): Promise<string[]> {
   return (await botCalls(chatId, "sendMessage")).map((c) => String(c.body.text));
 }
 
-export async function waitForTexts(chatId: number, count: number, timeout = 10_000): Promise<string[]> {
+export async function waitForTexts(chatId: number, count: number, timeout = 30_000): Promise<string[]> {
   let texts: string[] = [];
   await vi.waitFor(
     async () => {

@@ -18,7 +18,7 @@ async function listRuns(query: string): Promise<RunList> {
  * proxy) and on Node (node-postgres), each with DATABASE_URL set.
  */
 export const historyScenarios = (opts: { skip?: boolean } = {}) =>
-  describe.skipIf(opts.skip)("history in Postgres", { timeout: 30_000 }, () => {
+  describe.skipIf(opts.skip)("history in Postgres", { timeout: 90_000 }, () => {
     it("lists a finished run from Postgres, found by source, status and free text over its input", async () => {
       const word = `zebra${Math.random().toString(36).slice(2, 8)}`;
       const { json } = await deliver("run-echo", { text: `is ${word} on?` });
@@ -32,7 +32,7 @@ export const historyScenarios = (opts: { skip?: boolean } = {}) =>
           expect(found.runs[0]?.inputSummary).toContain(word);
           expect(found.runs[0]?.output).not.toBeNull();
         },
-        { timeout: 10_000, interval: 100 },
+        { timeout: 30_000, interval: 100 },
       );
       const other = await listRuns(`q=${word}&status=failed`);
       expect(other.runs).toEqual([]);
@@ -55,7 +55,7 @@ export const historyScenarios = (opts: { skip?: boolean } = {}) =>
           expect(new Set(seen).size).toBe(3);
           expect(ids.every((id) => seen.includes(id))).toBe(true);
         },
-        { timeout: 10_000, interval: 100 },
+        { timeout: 30_000, interval: 100 },
       );
       const bad = await call("/runs?cursor=not-a-cursor", { headers: adminHeaders });
       expect(bad.status).toBe(400);
@@ -71,7 +71,7 @@ export const historyScenarios = (opts: { skip?: boolean } = {}) =>
           expect(body.from).toBe("postgres");
           expect(body.deliveries.map((d) => d.key)).toContain(json.deliveryKey);
         },
-        { timeout: 10_000, interval: 100 },
+        { timeout: 30_000, interval: 100 },
       );
       const one = await call(`/admin/deliveries/${encodeURIComponent(json.deliveryKey)}`, {
         headers: adminHeaders,

@@ -58,7 +58,7 @@ async function scrape(): Promise<Series> {
 
 /** /health/live, /health's components and /metrics, on both runtimes. */
 export const operatorScenarios = () =>
-  describe("operator endpoints", { timeout: 30_000 }, () => {
+  describe("operator endpoints", { timeout: 90_000 }, () => {
     it("GET /health/live answers 200 at once", async () => {
       const res = await call("/health/live");
       expect(res.status).toBe(200);
@@ -135,7 +135,7 @@ export const operatorScenarios = () =>
           }).toEqual({ accepted: 2, duplicate: 1, started: 2, completed: 1, cancelled: 1 });
           expect(delta(after, "hookline_cancel_latency_seconds_count")).toBeGreaterThanOrEqual(1);
         },
-        { timeout: 15_000, interval: 200 },
+        { timeout: 45_000, interval: 200 },
       );
       expect(
         delta(after, 'hookline_step_duration_seconds_count{kind="llm",status="succeeded"}'),

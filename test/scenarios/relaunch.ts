@@ -8,7 +8,7 @@ type Relaunched = { from: string; runId: string; kind: string; status: string; f
 
 /** Restart, retry from the failed step, and the run's event stream (resume with Last-Event-ID). */
 export const relaunchScenarios = () =>
-  describe("restart, retry and run streams", { timeout: 30_000 }, () => {
+  describe("restart, retry and run streams", { timeout: 90_000 }, () => {
     it("restarts a run: a new run with the same workflow and input, linked both ways, that completes", async () => {
       const { json } = await deliver("run-echo", { text: "again please" });
       const old = await waitForStatus(json.runId as string, ["completed"]);

@@ -5,28 +5,31 @@ import { fakes } from "./target.ts";
 
 /** Runs through the HTTP API: cancel (with the upstream stream closed), governor, wait/resume, fan-out. */
 export const runScenarios = () =>
-  describe("runs", { timeout: 30_000 }, () => {
+  describe("runs", { timeout: 90_000 }, () => {
     it("cancels a streaming llm step at once: no new step starts, the attempt is aborted, latency recorded", async () => {
+      // 60 words at 100 ms: the whole stream takes at least 6 s, so a step that ended well before was cut.
       const { json } = await deliver("run-slow-echo", {
-        text: "one two three four five six seven eight nine ten",
+        text: Array.from({ length: 60 }, (_, i) => `w${i}`).join(" "),
       });
       const runId = json.runId as string;
       await waitForStatus(runId, ["running"]);
       // Wait until the worker has picked the attempt up, so the cancel hits in-flight work.
-      await expect.poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 5000 }).toBe("running");
+      await expect
+        .poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 15_000 })
+        .toBe("running");
       const res = await adminPost(`/runs/${runId}/cancel`);
       expect(res.status).toBe(200);
       const ack = (await res.json()) as { status: string; latencyMs: number; acknowledgedAt: number };
       expect(ack.status).toBe("cancelled");
       expect(ack.latencyMs).toBeGreaterThanOrEqual(0);
       const done = await expect
-        .poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 5000 })
+        .poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 15_000 })
         .toBe("cancelled")
         .then(() => trace(runId));
       expect(done.status).toBe("cancelled");
       expect(done.cancel).toMatchObject({ source: "api", latencyMs: expect.any(Number) });
-      // The echo stream (10 words at 100 ms) was cut short, not run to the end.
-      expect(done.steps[0]?.latencyMs ?? 0).toBeLessThan(900);
+      // The echo stream was cut short, not run to the end (a slow machine has taken 1.4 s to cut it).
+      expect(done.steps[0]?.latencyMs ?? 0).toBeLessThan(5_000);
     });
 
     it("answers a second cancel of a finished run without changing it", async () => {
@@ -61,7 +64,7 @@ export const runScenarios = () =>
     it("fans out 20 items through the queue and joins them in input order", async () => {
       const items = Array.from({ length: 20 }, (_, i) => i);
       const { json } = await deliver("run-fanout", { items });
-      const done = await waitForStatus(json.runId as string, ["completed", "failed"], 20_000);
+      const done = await waitForStatus(json.runId as string, ["completed", "failed"], 60_000);
       expect(done.status).toBe("completed");
       expect(done.steps.filter((s) => s.mode !== "pure")).toHaveLength(20);
       // The parallel step itself ran inside a transition: listed too, with the joined output.

@@ -26,7 +26,7 @@ export async function seenRequests(
 export async function waitForRequest(
   baseUrl: string,
   until: (request: RecordedRequest) => boolean,
-  timeoutMs = 5_000,
+  timeoutMs = 15_000,
 ): Promise<RecordedRequest> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -15,13 +15,13 @@ const evict = (runId: string) =>
   );
 
 // A cancel is committed before it is answered: a restart right after it must not bring the run back.
-describe("cancel, then the run's object is evicted", { timeout: 20_000 }, () => {
+describe("cancel, then the run's object is evicted", { timeout: 60_000 }, () => {
   it("keeps a chat run cancelled: neither its timer nor a late approval starts a step, and no reply is sent", async () => {
     const chat = uniqueChat();
     // chat-approve: a wait (buttons in the chat, 1 h timeout), then a reply with the answer.
     const ack = await sendTelegram(chat, "/approve refund");
     const runId = ack.runId as string;
-    await vi.waitFor(async () => expect((await trace(runId)).status).toBe("waiting"), { timeout: 5_000 });
+    await vi.waitFor(async () => expect((await trace(runId)).status).toBe("waiting"), { timeout: 15_000 });
     const cancelled = await cancel(runId);
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toMatchObject({ alreadyFinished: false });
@@ -44,7 +44,7 @@ describe("cancel, then the run's object is evicted", { timeout: 20_000 }, () => 
     const { json } = await deliver("run-slow-echo", { text });
     const runId = json.runId as string;
     await vi.waitFor(async () => expect((await trace(runId)).steps[0]?.status).toBe("running"), {
-      timeout: 5_000,
+      timeout: 15_000,
       interval: 20,
     });
     expect((await cancel(runId)).status).toBe(200);

@@ -34,7 +34,7 @@ describe("step worker cancel fallback", () => {
     const text = Array.from({ length: 100 }, (_, i) => `t${i}`).join(" ");
     const { json } = await deliver("run-slow-echo", { text });
     const runId = json.runId as string;
-    await expect.poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 5000 }).toBe("running");
+    await expect.poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 15_000 }).toBe("running");
     const step = (await trace(runId)).steps[0];
     if (!step) throw new Error("no step");
     // A STEPS delivery of the same attempt whose echo call would take 60 × 100 ms = 6 s to finish.
@@ -71,8 +71,8 @@ describe("step worker cancel fallback", () => {
     const cancelledAt = performance.now();
     const finishedAt = await handled;
     // Only polling can see the cancel (every 50 ms); without it the attempt would run its full 6 s.
-    expect(finishedAt - cancelledAt).toBeLessThan(1_500);
+    expect(finishedAt - cancelledAt).toBeLessThan(4_000);
     expect(acked).toEqual(["slow"]);
     expect((await waitForStatus(runId, ["cancelled"])).status).toBe("cancelled");
-  }, 20_000);
+  }, 60_000);
 });

@@ -60,7 +60,7 @@ describe("EVENTS dead letters (workerd)", () => {
           expect.objectContaining({ status: "completed" }),
         ]);
       },
-      { timeout: 5_000, interval: 50 },
+      { timeout: 15_000, interval: 50 },
     );
     const after = await SELF.fetch(`${BASE_URL}/admin/events/dead`, { headers: adminHeaders });
     expect(((await after.json()) as { total: number }).total).toBe(0);

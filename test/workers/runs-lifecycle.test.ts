@@ -32,7 +32,7 @@ describe("run lifecycle on workerd (eviction, dead letters, redelivery)", () => 
   it("fails the run with the reason when its step message is dead-lettered", async () => {
     const { json } = await deliver("run-slow-echo", { text: "a b c d e f g h i j k l m n o p" });
     const runId = json.runId as string;
-    await expect.poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 5000 }).toBe("running");
+    await expect.poll(async () => (await trace(runId)).steps[0]?.status, { timeout: 15_000 }).toBe("running");
     const step = (await trace(runId)).steps[0];
     if (!step) throw new Error("no step");
     const body = stepMessageFor(runId, step, "x");

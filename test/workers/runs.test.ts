@@ -70,7 +70,7 @@ describe("a delivery starts a durable run", () => {
           expect.objectContaining({ runId, status: "completed", source: "run-echo" }),
         );
       },
-      { timeout: 8_000, interval: 100 },
+      { timeout: 24_000, interval: 100 },
     );
     const bad = await SELF.fetch(`${BASE_URL}/runs?status=sleeping`, { headers: adminHeaders });
     expect(bad.status).toBe(400);

@@ -92,7 +92,7 @@ describe("secrets never reach responses or logs", () => {
     expect(res.status).toBeLessThan(300);
     await expect
       .poll(() => logged.find((line) => line.includes("failed") && line.includes("blocked")), {
-        timeout: 5000,
+        timeout: 15_000,
       })
       .toBeDefined();
     expect(logged.length).toBeGreaterThan(0);

@@ -160,7 +160,7 @@ describe("node queues", () => {
     expect(r.batches).toEqual([3]);
     await sleep(60);
     expect(r.batches).toEqual([3]);
-    await waitFor(() => r.batches.length === 2, "batch after the timeout", 1_000);
+    await waitFor(() => r.batches.length === 2, "batch after the timeout", 3_000);
     expect(r.batches).toEqual([3, 1]);
   });
 

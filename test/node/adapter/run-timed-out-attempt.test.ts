@@ -13,7 +13,7 @@ import { NodeNamespace } from "../../../src/node/object-host.ts";
 const dir = mkdtempSync(join(tmpdir(), "hookline-timed-out-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("an attempt that timed out while its worker was gone", { timeout: 15_000 }, () => {
+describe("an attempt that timed out while its worker was gone", { timeout: 45_000 }, () => {
   it("is not started again, and its late result is ignored and not recorded as a success", async () => {
     const config = loadFromDisk(process.cwd(), "test");
     const chain = config.workflows.chain as unknown as { steps: Record<string, unknown>[] };
@@ -50,11 +50,11 @@ describe("an attempt that timed out while its worker was gone", { timeout: 15_00
         workflow: { ...chain, steps: [{ ...chain.steps[0], id: "think", timeout: 200 }] },
         input: { text: "hi" },
       });
-      await vi.waitFor(() => expect(sent.length).toBe(1), { timeout: 5_000, interval: 20 });
+      await vi.waitFor(() => expect(sent.length).toBe(1), { timeout: 15_000, interval: 20 });
       const first = sent[0]?.attemptId as string;
       expect(await stub.stepStarted(first)).toEqual({ proceed: true });
       // The timeout fires, attempt 1 fails and attempt 2 is enqueued after its backoff.
-      await vi.waitFor(() => expect(sent.length).toBe(2), { timeout: 6_000, interval: 50 });
+      await vi.waitFor(() => expect(sent.length).toBe(2), { timeout: 18_000, interval: 50 });
       expect(await stub.isOutstanding(first)).toBe(false);
       expect(await stub.stepStarted(first)).toEqual({ proceed: false });
       const now = Date.now();

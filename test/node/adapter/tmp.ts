@@ -13,7 +13,7 @@ export function tempDir(): string {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it is truthy or `timeoutMs` passes (then fails with `what`). */
-export async function waitFor(check: () => unknown, what: string, timeoutMs = 2_000): Promise<void> {
+export async function waitFor(check: () => unknown, what: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

@@ -53,7 +53,7 @@ function project(edit: { yaml?: (s: string) => string; toml?: (s: string) => str
 const run = (root: string, o: Partial<DoctorOptions> = {}) => doctor({ root, vars: {}, offline: true, ...o });
 const failures = (findings: Finding[]) => findings.filter((f) => f.level === "fail").map(formatFinding);
 
-describe("hookline doctor", { timeout: 30_000 }, () => {
+describe("hookline doctor", { timeout: 90_000 }, () => {
   it("is a CLI command: exits 0 on a good project and 1 with one line per problem and its fix", () => {
     const cli = (root: string) =>
       spawnSync(process.execPath, [join(repo, "src/cli/main.ts"), "doctor", "--offline"], {

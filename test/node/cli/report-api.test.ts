@@ -49,13 +49,13 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe("hookline report from the admin API (index + traces)", { timeout: 30_000 }, () => {
+describe("hookline report from the admin API (index + traces)", { timeout: 90_000 }, () => {
   it("counts real runs, a real cancel, steps and models, and says what the index lacks", async () => {
     const since = Date.now() - 1_000;
     const done = [await deliver("run-echo", { text: "one" }), await deliver("run-echo", { text: "two?" })];
     const waiting = await deliver("run-wait", { text: "approve me" });
-    for (const id of done) await expect.poll(() => status(id), { timeout: 10_000 }).toBe("completed");
-    await expect.poll(() => status(waiting), { timeout: 10_000 }).toBe("waiting");
+    for (const id of done) await expect.poll(() => status(id), { timeout: 30_000 }).toBe("completed");
+    await expect.poll(() => status(waiting), { timeout: 30_000 }).toBe("waiting");
     const cancel = await call(`/runs/${waiting}/cancel`, { method: "POST", headers: admin });
     expect(cancel.status).toBe(200);
 
@@ -75,7 +75,7 @@ describe("hookline report from the admin API (index + traces)", { timeout: 30_00
           const f = await read();
           return [f.runs.map((r) => r.status).sort(), f.deliveries.length];
         },
-        { timeout: 10_000, interval: 100 },
+        { timeout: 30_000, interval: 100 },
       )
       .toEqual([["cancelled", "completed", "completed"], 3]);
 

@@ -45,7 +45,7 @@ async function sources(url: string): Promise<{ names: string[]; ms: number }> {
 
 describe("npm start reloads hookline.yaml", () => {
   it("keeps the last good config on a broken edit (one error line, requests answered), then serves the fix", {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -57,7 +57,7 @@ describe("npm start reloads hookline.yaml", () => {
     child.stdout?.on("data", (d) => (output += d));
     child.stderr?.on("data", (d) => (output += d));
     await vi.waitFor(() => expect(output).toContain("Hookline is running"), {
-      timeout: 30_000,
+      timeout: 90_000,
       interval: 100,
     });
     expect((await sources(url)).names).not.toContain("reloaded");
@@ -66,16 +66,17 @@ describe("npm start reloads hookline.yaml", () => {
     const mark = output.length;
     writeFileSync(join(dir, "hookline.yaml"), good.replace("version: 1", "version: 1\nadmin: [oops"));
     await vi.waitFor(() => expect(output.slice(mark)).toContain("hookline: config NOT reloaded"), {
-      timeout: 15_000,
+      timeout: 45_000,
       interval: 100,
     });
     // Asked right away, while wrangler reloads the unchanged bundle (about 3 s here): answered by the last good
     // config once that reload is done, not held until the YAML is fixed.
     const meanwhile = await sources(url);
     expect(meanwhile.names).toContain("orders");
-    expect(meanwhile.ms).toBeLessThan(10_000);
+    // Held until the fix would mean held until the test times out: the bound is loose for a slow machine.
+    expect(meanwhile.ms).toBeLessThan(30_000);
     await vi.waitFor(() => expect(output.slice(mark)).toContain("Local server updated and ready"), {
-      timeout: 15_000,
+      timeout: 45_000,
       interval: 100,
     });
     const after = output.slice(mark);
@@ -87,7 +88,7 @@ describe("npm start reloads hookline.yaml", () => {
     expect(after).not.toMatch(/ERROR|failed/i);
     const settled = await sources(url);
     expect(settled.names).not.toContain("reloaded");
-    expect(settled.ms).toBeLessThan(2_000);
+    expect(settled.ms).toBeLessThan(5_000);
 
     const fixed = good.replace(
       "  # POST /webhooks/in/stripe\n",
@@ -95,7 +96,7 @@ describe("npm start reloads hookline.yaml", () => {
     );
     writeFileSync(join(dir, "hookline.yaml"), fixed);
     await vi.waitFor(async () => expect((await sources(url)).names).toContain("reloaded"), {
-      timeout: 15_000,
+      timeout: 45_000,
       interval: 200,
     });
   });

@@ -36,7 +36,7 @@ useTarget({
 });
 historyScenarios();
 
-describe("history rows (Node adapter)", { timeout: 30_000 }, () => {
+describe("history rows (Node adapter)", { timeout: 90_000 }, () => {
   it("has every step of a run, pure ones included, and each event once", async () => {
     const { json } = await deliver("run-echo", { text: "count my steps" });
     const runId = json.runId as string;
@@ -46,7 +46,7 @@ describe("history rows (Node adapter)", { timeout: 30_000 }, () => {
         async () =>
           (await db.query("select 1 from runs where run_id = $1 and status = 'completed'", [runId])).length,
         {
-          timeout: 10_000,
+          timeout: 30_000,
         },
       )
       .toBe(1);

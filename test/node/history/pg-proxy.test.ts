@@ -64,7 +64,8 @@ describe.skipIf(!url)("pg WebSocket proxy", () => {
     expect(inFlight?.message).toMatch(/Connection terminated/);
     // A new connection is refused at the WebSocket upgrade.
     await expect(pool.query("select 1")).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Well under the 10 s the query would sleep: the outage cut it, it did not run out.
+    expect(Date.now() - started).toBeLessThan(8_000);
     expect(await closeOf(`ws://${proxy.url}/v1?address=127.0.0.1:5432`)).toEqual({ status: 503 });
 
     proxy.setDown(false);

@@ -78,7 +78,7 @@ async function untilInProgress(n: number) {
 
 describe("admission control", () => {
   it("answers 503 overloaded with Retry-After past maxInflight, and accepts the same delivery once there is room", {
-    timeout: 30_000,
+    timeout: 90_000,
   }, async () => {
     const a = await slowDelivery("adm-a");
     const b = await slowDelivery("adm-b");

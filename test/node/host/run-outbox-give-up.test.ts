@@ -25,7 +25,7 @@ const HOUR = 3_600_000;
 let config: HooklineConfig;
 beforeAll(() => {
   config = loadFromDisk(process.cwd(), "test");
-}, 30_000);
+}, 90_000);
 
 type Recorded = { body: unknown };
 let namespaces: NodeNamespace<object>[] = [];
@@ -145,7 +145,7 @@ async function telegramTries(chatId: number): Promise<number> {
 /** Moves the clock to `at`; the host's alarm timer (re-armed at most 1 s apart while early) then fires. */
 const clockTo = (at: number) => vi.setSystemTime(at);
 
-describe("run outbox: a delivery that fails for 24 h", { timeout: 20_000 }, () => {
+describe("run outbox: a delivery that fails for 24 h", { timeout: 60_000 }, () => {
   it("drops a chat reply after the retry window and records run.reply_failed once, with the reason", async () => {
     const { start, sent, consume } = setup();
     const chatId = uniqueChat();
@@ -156,17 +156,17 @@ describe("run outbox: a delivery that fails for 24 h", { timeout: 20_000 }, () =
     });
     const workflow = config.workflows["chat-collect"];
     const stub = await start("run_giveup_reply", chatId, workflow, { messages: [{ text: "hi" }] });
-    await vi.waitFor(async () => expect(await telegramTries(chatId)).toBe(1), { timeout: 5_000 });
+    await vi.waitFor(async () => expect(await telegramTries(chatId)).toBe(1), { timeout: 15_000 });
     expect(await stub.getStatus()).toBe("completed");
 
     // Just inside the window: tried again, still kept.
     clockTo(T0 + DELIVERY_RETRY_WINDOW_MS - HOUR);
-    await vi.waitFor(async () => expect(await telegramTries(chatId)).toBe(2), { timeout: 5_000 });
+    await vi.waitFor(async () => expect(await telegramTries(chatId)).toBe(2), { timeout: 15_000 });
     expect(sent("run.reply_failed")).toEqual([]);
 
     // Past the window: the next try is the last; the reply is dropped and the failure recorded.
     clockTo(T0 + DELIVERY_RETRY_WINDOW_MS + HOUR);
-    await vi.waitFor(() => expect(sent("run.reply_failed")).toHaveLength(1), { timeout: 5_000 });
+    await vi.waitFor(() => expect(sent("run.reply_failed")).toHaveLength(1), { timeout: 15_000 });
     expect(await telegramTries(chatId)).toBe(3);
     const [failed] = sent("run.reply_failed");
     expect(failed).toMatchObject({ runId: "run_giveup_reply", source: "demo-bot" });
@@ -197,15 +197,15 @@ describe("run outbox: a delivery that fails for 24 h", { timeout: 20_000 }, () =
       steps: approve.steps.map((s) => (s.id === "ask" ? { ...s, timeout: 30 * 24 * HOUR } : s)),
     };
     const stub = await start("run_giveup_session", chatId, workflow, null);
-    await vi.waitFor(() => expect(session.tries).toBe(1), { timeout: 5_000 });
+    await vi.waitFor(() => expect(session.tries).toBe(1), { timeout: 15_000 });
     expect(await stub.getStatus()).toBe("waiting");
 
     clockTo(T0 + DELIVERY_RETRY_WINDOW_MS - HOUR);
-    await vi.waitFor(() => expect(session.tries).toBe(2), { timeout: 5_000 });
+    await vi.waitFor(() => expect(session.tries).toBe(2), { timeout: 15_000 });
     expect(sent("run.session_failed")).toEqual([]);
 
     clockTo(T0 + DELIVERY_RETRY_WINDOW_MS + HOUR);
-    await vi.waitFor(() => expect(sent("run.session_failed")).toHaveLength(1), { timeout: 5_000 });
+    await vi.waitFor(() => expect(sent("run.session_failed")).toHaveLength(1), { timeout: 15_000 });
     expect(session.tries).toBe(3);
     const [failed] = sent("run.session_failed");
     expect(failed).toMatchObject({ runId: "run_giveup_session" });

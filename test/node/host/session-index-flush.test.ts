@@ -96,7 +96,7 @@ async function setup() {
   return { session, storage, ops, index, record, pendingIndex, fireAlarm };
 }
 
-describe("session index flush", { timeout: 15_000 }, () => {
+describe("session index flush", { timeout: 45_000 }, () => {
   it("backs off 2, 4, 8 s while the index is unreachable, loses nothing, then delivers each summary once", async () => {
     const { storage, ops, index, record, pendingIndex, fireAlarm } = await setup();
     for (const n of [1, 2, 3]) expect((await record(n)).status).toBe("accepted");

@@ -80,7 +80,7 @@ beforeAll(async () => {
     name: "model-faults",
     layers: [{ file: "model-faults.test.ts", data: { sources, workflows, triggers } }],
   });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await node?.close();
 });
@@ -107,7 +107,7 @@ async function runFault(fault: Fault, timeout = 25_000) {
 
 const attempts = (run: RunTrace) => run.steps.filter((s) => s.stepId === "answer");
 
-describe("the model server fails, one fault at a time (Node adapter)", { timeout: 40_000 }, () => {
+describe("the model server fails, one fault at a time (Node adapter)", { timeout: 120_000 }, () => {
   it("500 twice, then OK: the step retries on its backoff and the run completes", async () => {
     const { run, calls, text } = await runFault("flaky-500");
     expect(run.status).toBe("completed");
@@ -198,13 +198,13 @@ describe("the model server fails, one fault at a time (Node adapter)", { timeout
 });
 
 describe("a chat streaming a reply whose model stream is cut (Node adapter, fake Bot API)", {
-  timeout: 20_000,
+  timeout: 60_000,
 }, () => {
   it("marks the cut draft as incomplete, then the retry's full reply follows", async () => {
     const chat = uniqueChat();
     const m = marker("cut");
     const started = await sendTelegram(chat, `/cut ${m} hello`);
-    const run = await waitForStatus(started.runId as string, ["completed", "failed"], 25_000);
+    const run = await waitForStatus(started.runId as string, ["completed", "failed"], 75_000);
     expect(run.status).toBe("completed");
     const full = String((run.output as { text?: unknown }).text);
     expect(full).toMatch(new RegExp(`^openai: .*${m} hello$`));

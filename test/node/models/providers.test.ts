@@ -59,7 +59,7 @@ describe("llm step on Node", () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepCancelledError);
     const seen = openai.requests[before];
-    await expect.poll(() => seen?.closedAt, { timeout: 5_000 }).toBeDefined();
+    await expect.poll(() => seen?.closedAt, { timeout: 15_000 }).toBeDefined();
     expect(seen?.clientClosedEarly).toBe(true);
   });
 

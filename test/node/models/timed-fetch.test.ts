@@ -30,10 +30,11 @@ describe("timedFetch (model connect/first-byte and idle timeouts)", () => {
   });
 
   it("cuts a stream that goes silent mid-way, but not a long one that keeps producing", async () => {
-    const f = timedFetch(fetch, { what: "model ollama:x", firstByteMs: 1_000, idleMs: 120 });
-    const stalled = await post(f, "slow-400");
+    // Gaps of 5 ms against an idle limit of 600 ms: a loaded machine that delays a chunk by 100x still passes.
+    const f = timedFetch(fetch, { what: "model ollama:x", firstByteMs: 5_000, idleMs: 600 });
+    const stalled = await post(f, "slow-5000");
     const err = await stalled.text().catch((e: unknown) => e);
-    expect(String((err as Error).message)).toContain("stopped sending for 0.12 s mid-response");
+    expect(String((err as Error).message)).toContain("stopped sending for 0.6 s mid-response");
     const steady = await post(f, "slow-5"); // 200 tokens, 5 ms apart: ~1 s, longer than idleMs
     expect((await steady.text()).includes("[DONE]")).toBe(true);
   });
