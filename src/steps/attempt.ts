@@ -1,4 +1,5 @@
 import type { HooklineConfig } from "../config/schema.ts";
+import { redactSecrets, secretValuesOf } from "../core/redact-secrets.ts";
 import type { Secrets } from "../core/secrets.ts";
 import { toStepError } from "../engine/errors/to-step-error.ts";
 import type { StepMessage, StepOutcome } from "../engine/messages.ts";
@@ -15,7 +16,7 @@ export interface AttemptDeps {
 /**
  * Runs one attempt of one step and reports how it went: the same code for the queued path (a STEPS
  * worker) and the inline path (the RunObject itself). The signal is cancel only: the executors enforce the
- * step's own timeout and report it as one.
+ * step's own timeout and report it as one. A failure's message has every secret value masked.
  *
  * @example
  * const report = await runAttempt(message, res, controller.signal);
@@ -41,9 +42,13 @@ export async function runAttempt(
     return { ok: true, ...result, startedAt, finishedAt: Date.now() };
   } catch (err) {
     const usage = usageOf(err);
+    const error = toStepError(err);
+    // An upstream may echo what it was sent (an API key in a proxy's 401, a token in a URL): the error goes
+    // into the trace, the run's events, history and logs, so no configured secret may survive in it.
+    error.message = redactSecrets(error.message, secretValuesOf(deps.config, deps.secrets));
     return {
       ok: false,
-      error: toStepError(err),
+      error,
       ...(usage && { usage }),
       aborted: signal.aborted,
       startedAt,

@@ -29,6 +29,8 @@ export const SLOW_TOKENS = 200;
  *   `POST /__fix` `{ "key": "…" }`: an upstream that an operator repairs, then retries the run;
  * - `cut-<n>`: streams `n` words of the reply (each chunk carrying the usage so far, as servers with
  *   continuous usage stats do), then destroys the connection without finishing the stream;
+ * - `leak-<status>`: answers `<status>` with an error that echoes the request's API key unmasked, as a
+ *   careless proxy in front of a model server might (for the secret-redaction tests);
  * - `hang`: accepts the request and never answers (until the client gives up or the server closes);
  * - `flaky<k>-<mode>`, with `<mode>` one of the above (`flaky2-fail-500`, `flaky1-fail-429-1`,
  *   `flaky1-cut-3`, `flaky1-hang`): the first `k` requests with the same messages get `<mode>`, later
@@ -114,6 +116,13 @@ export function openAiHandler(flavor: "openai" | "ollama"): Handler {
       const n = (tries.get(key) ?? 0) + 1;
       tries.set(key, n);
       model = n <= Number(flaky[1]) ? (flaky[2] ?? "") : "ok";
+    }
+    const leak = /^leak-(\d{3})$/.exec(model);
+    if (leak) {
+      const key = (record.headers.authorization ?? "").replace(/^Bearer /, "");
+      return sendJson(res, Number(leak[1]), {
+        error: { message: `Incorrect API key provided: ${key}`, type: "invalid_request_error", code: "leak" },
+      });
     }
     if (model === "hang") return; // never answers; the client's timeout (or the server's close) ends it
     const failure = /^fail-(\d{3})(?:-(\d+))?$/.exec(model);

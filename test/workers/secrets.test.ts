@@ -1,8 +1,10 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { telegramUpdate, whatsappWebhook } from "../fixtures/payloads.ts";
+import { adminHeaders, deliver, waitForStatus } from "../fixtures/runs.ts";
 import { BASE_URL, TEST_BINDINGS } from "../fixtures/secrets.ts";
 import { signedRequest } from "../fixtures/signed-request.ts";
+import { readSse } from "../scenarios/sse.ts";
 
 const secretValues = Object.values(TEST_BINDINGS);
 let logged: string[] = [];
@@ -97,5 +99,25 @@ describe("secrets never reach responses or logs", () => {
       .toBeDefined();
     expect(logged.length).toBeGreaterThan(0);
     for (const line of logged) for (const secret of secretValues) expect(line).not.toContain(secret);
+  });
+
+  it("keeps an API key the model server echoes out of the step error, the trace, the run's events and the logs", async () => {
+    // The fake model server's 401 quotes the Authorization header it got, as a careless proxy might.
+    const { json } = await deliver("run-leak", { text: "hello" });
+    const runId = json.runId as string;
+    const done = await waitForStatus(runId, ["failed"]);
+    const error = done.steps[0]?.error ?? "";
+    // The failure is still explained, with the key masked where it stood.
+    expect(error).toContain("returned 401: Incorrect API key provided: [redacted]");
+    const traceText = JSON.stringify(done);
+    const res = await SELF.fetch(`${BASE_URL}/runs/${runId}/stream`, { headers: adminHeaders });
+    const events = await readSse(res, (e) => e.event === "end");
+    const eventsText = JSON.stringify(events);
+    expect(eventsText).toContain("[redacted]");
+    for (const secret of secretValues) {
+      expect(traceText).not.toContain(secret);
+      expect(eventsText).not.toContain(secret);
+      for (const line of logged) expect(line).not.toContain(secret);
+    }
   });
 });
