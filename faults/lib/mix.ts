@@ -10,6 +10,7 @@
  * - `wait`: a GitHub-signed delivery whose workflow waits (2 s timeout, a timer) and then transforms.
  */
 import { signers } from "../../src/core/sign/index.ts";
+import { DELIVERY_WATCHDOG_MS } from "../../src/host/run-outbox.ts";
 import { TEST_BINDINGS } from "../../test/fixtures/secrets.ts";
 import type { FakeTelegram } from "../../test/servers/fake-telegram.ts";
 import { sleep } from "./scenario.ts";
@@ -509,12 +510,27 @@ export async function checkMix(
     if (status === "completed") retriedCompleted++;
     else failures.push(`run ${id}: its retry ${again} ended ${status ?? "without a trace"}`);
   }
-  // Replies: one `done <tag>` sendMessage per completed chat run, counted at the fake Bot API.
-  const sentTexts = new Map<string, number>();
-  for (const c of telegram.calls) {
-    if (c.method !== "sendMessage" || c.status !== 200) continue;
-    const text = String(c.body.text ?? "");
-    if (text.startsWith("done ")) sentTexts.set(text, (sentTexts.get(text) ?? 0) + 1);
+  // Replies: one `done <tag>` sendMessage per completed chat run, counted at the fake Bot API. A reply goes
+  // out after its run completed, from the run's outbox; one whose send a kill cut off is sent again when the
+  // run's delivery watchdog wakes it (DELIVERY_WATCHDOG_MS), so wait that long for the last ones.
+  const countSent = () => {
+    const sent = new Map<string, number>();
+    for (const c of telegram.calls) {
+      if (c.method !== "sendMessage" || c.status !== 200) continue;
+      const text = String(c.body.text ?? "");
+      if (text.startsWith("done ")) sent.set(text, (sent.get(text) ?? 0) + 1);
+    }
+    return sent;
+  };
+  const expectedReplies = acked.filter((d) => {
+    const runId = d.acks[0]?.runId;
+    return d.kind === "chat" && runId !== undefined && finalStatus(runId) === "completed";
+  });
+  const repliesUntil = Date.now() + DELIVERY_WATCHDOG_MS + 15_000;
+  let sentTexts = countSent();
+  while (expectedReplies.some((d) => !sentTexts.has(`done ${d.tag}`)) && Date.now() < repliesUntil) {
+    await sleep(500);
+    sentTexts = countSent();
   }
   let repliesExpected = 0;
   let repliesMissing = 0;

@@ -18,6 +18,11 @@ const OUTBOX_BATCH = 100; // Queue sendBatch takes at most 100 messages.
  */
 export const DELIVERY_RETRY_WINDOW_MS = 24 * 60 * 60_000;
 const DELIVERY_BACKOFF_MS = 1_000;
+/**
+ * How long after a delivery round starts the run wakes to check on it; above the chat senders' own timeouts
+ * (Telegram's 30 s per call), so a slow but live round is not raced, only a dead one resumed.
+ */
+export const DELIVERY_WATCHDOG_MS = 45_000;
 const MAX_DELIVERY_BACKOFF_MS = 60_000;
 
 type Outcome = { ok: true } | { ok: false; retriable: boolean; reason: string; retryAfterMs?: number };
@@ -194,12 +199,16 @@ export class OutboxPump {
   }
 
   /**
-   * When the alarm should retry deliveries: never while a delivery round is in flight (it re-arms the alarm
-   * when it ends; a hanging Bot API must not make the alarm fire again and again meanwhile), else when the
-   * earliest held-back row is due.
+   * When the alarm should retry deliveries: the earliest held-back row's time; while a delivery round is in
+   * flight and rows are pending, a watchdog `DELIVERY_WATCHDOG_MS` away instead. The round re-arms the alarm
+   * when it ends, so a hanging Bot API wakes the run only that often; and if this instance dies mid-send (a
+   * crash, an eviction, a deploy), the watchdog is what wakes the run to send the row again. Without it the
+   * reply of a run that was killed while sending it was never sent.
    */
   nextDeliveryAt(): number | undefined {
-    return this.delivering ? undefined : this.hooks.nextDeliveryAt();
+    const due = this.hooks.nextDeliveryAt();
+    if (!this.delivering || due === undefined) return due;
+    return Date.now() + DELIVERY_WATCHDOG_MS;
   }
 
   flush(): Promise<void> {

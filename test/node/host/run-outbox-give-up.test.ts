@@ -7,7 +7,7 @@ import type { QueueBatch, QueuePort } from "../../../src/host/ports.ts";
 import type { RunToSession } from "../../../src/host/protocol.ts";
 import type { Resources, RunApi, SessionApi } from "../../../src/host/resources.ts";
 import { Run } from "../../../src/host/run.ts";
-import { DELIVERY_RETRY_WINDOW_MS } from "../../../src/host/run-outbox.ts";
+import { DELIVERY_RETRY_WINDOW_MS, DELIVERY_WATCHDOG_MS } from "../../../src/host/run-outbox.ts";
 import { NodeNamespace } from "../../../src/node/object-host.ts";
 import { handleEventBatch } from "../../../src/queue/events.ts";
 import { TEST_BINDINGS } from "../../fixtures/secrets.ts";
@@ -53,9 +53,12 @@ function queue(into: Recorded[]): QueuePort {
   };
 }
 
-/** Real RunObjects on the Node object host; the session side is a stand-in whose reachability tests set. */
-function setup() {
-  const dir = tempDir();
+/**
+ * Real RunObjects on the Node object host; the session side is a stand-in whose reachability tests set.
+ * `dir` reopens the files of an earlier setup (a restart); `hang` makes every call to the session hang.
+ */
+function setup(o: { dir?: string; hang?: boolean } = {}) {
+  const dir = o.dir ?? tempDir();
   const events: Recorded[] = [];
   const session = { down: true, received: [] as RunToSession[], tries: 0 };
   const sessions = {
@@ -63,13 +66,19 @@ function setup() {
       ({
         fromRun: async (message: RunToSession) => {
           session.tries++;
+          if (o.hang) return new Promise(() => {});
           if (session.down) throw new Error("session object unreachable (overloaded)");
           session.received.push(message);
         },
       }) as unknown as SessionApi,
   };
   let res: Resources;
-  const runs = new NodeNamespace<Run>({ kind: "run", dir, create: (s) => new Run(s, res) });
+  const runs = new NodeNamespace<Run>({
+    kind: "run",
+    dir,
+    create: (s) => new Run(s, res),
+    closeTimeoutMs: 100,
+  });
   const ops = new NodeNamespace<Ops>({ kind: "ops", dir, create: (s) => new Ops(s) });
   namespaces.push(runs as NodeNamespace<object>, ops as NodeNamespace<object>);
   res = {
@@ -130,7 +139,7 @@ function setup() {
     await handleEventBatch(batch, res);
     return (await res.ops().feedSince(0)).events.map((e) => e.event);
   };
-  return { session, start, sent, consume };
+  return { session, start, sent, consume, dir, runs, ops };
 }
 
 const uniqueChat = () => 600_000_000 + Math.floor(Math.random() * 100_000_000);
@@ -223,5 +232,35 @@ describe("run outbox: a delivery that fails for 24 h", { timeout: 60_000 }, () =
 
     const feed = await consume();
     expect(feed.filter((e) => e.type === "run.session_failed").map((e) => e.id)).toEqual([failed?.id]);
+  });
+});
+
+describe("run outbox: the run's instance dies while it sends", { timeout: 60_000 }, () => {
+  it("sends the row again after the restart: the delivery watchdog wakes the run", async () => {
+    // The run completes; its reply goes out, then its "run finished" notice to the session hangs.
+    const first = setup({ hang: true });
+    const chatId = uniqueChat();
+    const runId = "run_crash_midsend";
+    await first.start(runId, chatId, config.workflows["chat-collect"], { messages: [{ text: "hi" }] });
+    await vi.waitFor(() => expect(first.session.tries).toBe(1), { timeout: 15_000 });
+    expect(await telegramTries(chatId)).toBe(1);
+    // The process dies mid-send: the instances go, their files stay.
+    await first.runs.close();
+    await first.ops.close();
+
+    // The host's alarm is a real timer: fake it too (still running on in real time), to jump past it.
+    vi.useFakeTimers({
+      toFake: ["Date", "setTimeout", "clearTimeout"],
+      now: Date.now(),
+      shouldAdvanceTime: true,
+    });
+    const second = setup({ dir: first.dir });
+    second.session.down = false;
+    // Nothing else would ever wake this completed run: only its alarm, armed while the send was in flight.
+    await vi.advanceTimersByTimeAsync(DELIVERY_WATCHDOG_MS + 1_000);
+    await vi.waitFor(() => expect(second.session.received).toHaveLength(1), { timeout: 15_000 });
+    expect(second.session.received[0]).toMatchObject({ type: "runFinished", runId });
+    // The reply that had gone out is not sent again.
+    expect(await telegramTries(chatId)).toBe(1);
   });
 });
