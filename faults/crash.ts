@@ -43,6 +43,8 @@ interface CrashPlan {
   /** Seconds the process is up before the next kill: uniform in [min, max]. */
   upS: [number, number];
   streamMs: number;
+  /** The llm steps' timeout: how long a run waits for an attempt whose STEPS message a kill lost. */
+  stepTimeout?: string;
   start(o: ScenarioOptions, vars: Record<string, string>, overlay: unknown, persist: string): Promise<Host>;
   /**
    * History in Postgres (a fresh database of this name): GET /runs and GET /admin/deliveries then read it, so
@@ -89,7 +91,7 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       vars.DATABASE_URL = await freshDatabase(plan.historyDb);
       o.log(`history on: a fresh database ${plan.historyDb}`);
     }
-    host = await plan.start(o, vars, mixOverlay(plan.streamMs), persist);
+    host = await plan.start(o, vars, mixOverlay(plan.streamMs, plan.stepTimeout), persist);
     const h = host;
     const s = new Senders(() => h.url, rand);
     senders = s;
@@ -205,6 +207,9 @@ const workerdPlan: CrashPlan = {
   rate: 4,
   upS: [1.5, 3.5],
   streamMs: 10,
+  // Local Miniflare loses STEPS messages in flight at a kill; the step-timeout timer then retries the attempt.
+  // The product default (2 min) would outlast the settle window after the last kill.
+  stepTimeout: "20s",
   start: (o, vars, overlay, persist) =>
     startStack({ root: o.root, envName: "faults", overlay, vars, persistTo: persist }),
   // Local Miniflare keeps queue messages in memory (see docs/reliability.md): EVENTS in flight at a kill are

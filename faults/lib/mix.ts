@@ -22,8 +22,13 @@ const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 export type Kind = "chat" | "order" | "fanout" | "wait";
 
-/** The config overlay (HOOKLINE_ENV=faults): the mix's sources, trigger and workflows. */
-export function mixOverlay(streamMs: number) {
+/**
+ * The config overlay (HOOKLINE_ENV=faults): the mix's sources, trigger and workflows. `stepTimeout` bounds
+ * the llm steps (default: the product's 2 min), which is how long a run waits for an attempt whose STEPS
+ * message was lost before the step-timeout timer retries it.
+ */
+export function mixOverlay(streamMs: number, stepTimeout?: string) {
+  const timeout = stepTimeout === undefined ? {} : { timeout: stepTimeout };
   return {
     sources: {
       "f-fanout": {
@@ -49,6 +54,7 @@ export function mixOverlay(streamMs: number) {
             model: `openai:slow-${streamMs}`,
             stream: true,
             prompt: "{{ event.text }}",
+            ...timeout,
           },
           { id: "done", kind: "reply", text: "done {{ event.text }}" },
         ],
@@ -60,7 +66,7 @@ export function mixOverlay(streamMs: number) {
             kind: "parallel",
             forEach: "input.items",
             concurrency: 5,
-            steps: [{ id: "say", kind: "llm", model: "echo", prompt: "item {{ item }}" }],
+            steps: [{ id: "say", kind: "llm", model: "echo", prompt: "item {{ item }}", ...timeout }],
           },
           { id: "tag", kind: "transform", set: { fanned: '"yes"' } },
         ],
@@ -450,6 +456,8 @@ export async function checkMix(
     if (!TERMINAL.has(t.status)) {
       notSettled++;
       if (notSettled <= 5) failures.push(`run ${id} (${runOf.get(id)?.kind}): still ${t.status}`);
+      // Its trace goes to <scenario>-suspicious.json: which attempt it waits for, and since when.
+      if (notSettled <= 10) suspicious.push(t);
     } else if (t.status !== "completed" && !failedByDeadLetter(t)) {
       failures.push(`run ${id} (${runOf.get(id)?.kind}): ${t.status}: ${JSON.stringify(t.error)}`);
     }
