@@ -76,7 +76,8 @@ export function fuzzVerifiersSummary(r: FuzzVerifiersResult): string[][] {
 }
 
 // `node faults/fuzz-verifiers.ts --child <scheme> <forged> <controls> [seed]`: one scheme, its report as JSON.
-if (process.argv[2] === "--child") {
+// Only when this file is the script (a scenario runner that imports it may have its own flags).
+if (process.argv[1] === import.meta.filename && process.argv[2] === "--child") {
   const [scheme, forged, controls, seed] = process.argv.slice(3);
   const report = await fuzzScheme(scheme as (typeof FUZZ_SCHEMES)[number], {
     forged: Number(forged),

@@ -56,7 +56,7 @@ const { values: args } = parseArgs({
   options: {
     only: { type: "string" },
     // Internal: run as one group's child process (results as JSON, no doc writes).
-    child: { type: "boolean", default: false },
+    group: { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
     skip: { type: "string" },
     "no-write": { type: "boolean", default: false },
@@ -154,7 +154,7 @@ function runPinned(cpu: number, list: Scenario[]): Promise<void> {
       ...process.execArgv,
       import.meta.filename,
       ...passed,
-      "--child",
+      "--group",
       "--only",
       only,
     ],
@@ -184,8 +184,11 @@ async function main(): Promise<number> {
   })).filter((g) => g.list.length > 0);
   mkdirSync(OUT_DIR, { recursive: true });
 
-  if (args.child) {
-    await runInProcess(chosen, (r) => writeFileSync(resultFile(r.name), JSON.stringify(r)));
+  if (args.group) {
+    // In the group's order (GROUPS), which --only does not carry.
+    const order = GROUPS.flatMap((g) => g.scenarios);
+    const inOrder = [...chosen].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    await runInProcess(inOrder, (r) => writeFileSync(resultFile(r.name), JSON.stringify(r)));
     return 0;
   }
 
