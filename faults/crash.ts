@@ -15,7 +15,15 @@ import { join } from "node:path";
 import { startFakeOpenAi } from "../test/servers/fake-openai.ts";
 import { startFakeTelegram } from "../test/servers/fake-telegram.ts";
 import { freshDatabase } from "./lib/database.ts";
-import { checkMix, type MixCheck, mixOverlay, mixRows, mixVars, Senders } from "./lib/mix.ts";
+import {
+  checkMix,
+  type MixCheck,
+  mixOverlay,
+  mixRows,
+  mixVars,
+  Senders,
+  type StepPolicy,
+} from "./lib/mix.ts";
 import { startNodeHost } from "./lib/node-host.ts";
 import {
   num,
@@ -43,8 +51,8 @@ interface CrashPlan {
   /** Seconds the process is up before the next kill: uniform in [min, max]. */
   upS: [number, number];
   streamMs: number;
-  /** The llm steps' timeout: how long a run waits for an attempt whose STEPS message a kill lost. */
-  stepTimeout?: string;
+  /** The llm steps' timeout and retries: a run waits one timeout for an attempt whose STEPS message a kill lost. */
+  stepPolicy?: StepPolicy;
   start(o: ScenarioOptions, vars: Record<string, string>, overlay: unknown, persist: string): Promise<Host>;
   /**
    * History in Postgres (a fresh database of this name): GET /runs and GET /admin/deliveries then read it, so
@@ -91,7 +99,7 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       vars.DATABASE_URL = await freshDatabase(plan.historyDb);
       o.log(`history on: a fresh database ${plan.historyDb}`);
     }
-    host = await plan.start(o, vars, mixOverlay(plan.streamMs, plan.stepTimeout), persist);
+    host = await plan.start(o, vars, mixOverlay(plan.streamMs, plan.stepPolicy), persist);
     const h = host;
     const s = new Senders(() => h.url, rand);
     senders = s;
@@ -127,6 +135,16 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       );
       c.failures = c.failures.filter((f) => !f.includes("missing from GET /runs"));
       c.runIndexMissing = 0;
+    }
+    if (plan.localQueueLoss && c.runStatusStale > 0) {
+      // The same loss, for a run whose later events (its end) were in the queue: the index keeps a status from
+      // before the run ended. A different end (completed listed as failed) is not explained by it, and counts.
+      known.push(
+        `${c.runStatusStale} runs listed by GET /runs as not yet ended while their trace has ended: their last EVENTS messages were in local Miniflare's in-memory queue when it was killed (as above)`,
+      );
+      c.runStatusDiffers -= c.runStatusStale;
+      if (c.runStatusDiffers === 0)
+        c.failures = c.failures.filter((f) => !f.includes("with a status their trace does not have"));
     }
     mkdirSync(o.outDir, { recursive: true });
     writeFileSync(
@@ -207,9 +225,11 @@ const workerdPlan: CrashPlan = {
   rate: 4,
   upS: [1.5, 3.5],
   streamMs: 10,
-  // Local Miniflare loses STEPS messages in flight at a kill; the step-timeout timer then retries the attempt.
-  // The product default (2 min) would outlast the settle window after the last kill.
-  stepTimeout: "20s",
+  // Local Miniflare loses the STEPS messages in its memory at each kill (every 8–10 s here), a retry sent right
+  // after a restart included; the step-timeout timer then retries the attempt. With the product's defaults
+  // (2 min, 3 attempts) a run caught by three kills in a row fails, or is still waiting at the end. These
+  // settings outlast the 3-minute kill storm: the attempts lost are counted, and every run must complete.
+  stepPolicy: { timeout: "15s", retry: { maxAttempts: 20, backoff: { initialMs: 500, maxMs: 5_000 } } },
   start: (o, vars, overlay, persist) =>
     startStack({ root: o.root, envName: "faults", overlay, vars, persistTo: persist }),
   // Local Miniflare keeps queue messages in memory (see docs/reliability.md): EVENTS in flight at a kill are

@@ -22,13 +22,19 @@ const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 export type Kind = "chat" | "order" | "fanout" | "wait";
 
+/** An llm step's timeout and retry policy, as a workflow would write them. */
+export interface StepPolicy {
+  timeout: string;
+  retry: { maxAttempts: number; backoff: { initialMs: number; maxMs: number } };
+}
+
 /**
- * The config overlay (HOOKLINE_ENV=faults): the mix's sources, trigger and workflows. `stepTimeout` bounds
- * the llm steps (default: the product's 2 min), which is how long a run waits for an attempt whose STEPS
- * message was lost before the step-timeout timer retries it.
+ * The config overlay (HOOKLINE_ENV=faults): the mix's sources, trigger and workflows. `policy` sets the llm
+ * steps' timeout and retries (default: the product's, 2 min and 3 attempts), which decide how a run fares
+ * when STEPS messages are lost: each lost attempt costs one timeout and one of the attempts.
  */
-export function mixOverlay(streamMs: number, stepTimeout?: string) {
-  const timeout = stepTimeout === undefined ? {} : { timeout: stepTimeout };
+export function mixOverlay(streamMs: number, policy?: StepPolicy) {
+  const timeout = policy ?? {};
   return {
     sources: {
       "f-fanout": {
@@ -299,6 +305,7 @@ export interface TraceStep {
   mode: string;
   status: string;
   deliveries: number;
+  error: string | null;
 }
 export interface Trace {
   runId: string;
@@ -387,6 +394,8 @@ export interface MixCheck {
   /** Results the runs ignored as stale or repeated (the guard at work, not a duplicate). */
   ignoredResults: number;
   attemptsRedelivered: number;
+  /** Attempts that ended by their step timeout (on wrangler dev: mostly STEPS messages a kill lost). */
+  attemptsTimedOut: number;
   queuedAttempts: number;
   repliesExpected: number;
   repliesMissing: number;
@@ -398,6 +407,8 @@ export interface MixCheck {
   runIndexExtra: number;
   /** Runs GET /runs lists with another status than their trace's (terminal) one. */
   runStatusDiffers: number;
+  /** Of those, listed with a status from before the run's end (running, waiting): a later event is missing. */
+  runStatusStale: number;
   failures: string[];
   /** Traces worth reading (a step that looks applied twice). */
   suspicious: Trace[];
@@ -443,6 +454,7 @@ export async function checkMix(
   let appliedTwice = 0;
   let ignoredResults = 0;
   let attemptsRedelivered = 0;
+  let attemptsTimedOut = 0;
   let queuedAttempts = 0;
   const suspicious: Trace[] = [];
   for (const id of runIds) {
@@ -467,6 +479,7 @@ export async function checkMix(
       if (s.mode === "pure") continue;
       if (s.mode === "queue") queuedAttempts++;
       if (s.deliveries > 1) attemptsRedelivered++;
+      if (s.status === "failed" && /timed out after/.test(s.error ?? "")) attemptsTimedOut++;
       // One logical step (a fan-out item has its own attempt ids): the attempt id without its `#n`.
       const key = s.attemptId.replace(/#\d+$/, "");
       if (s.status === "succeeded") succeeded.set(key, (succeeded.get(key) ?? 0) + 1);
@@ -566,6 +579,7 @@ export async function checkMix(
   let runIndexMissing = 0;
   let runIndexExtra = 0;
   let runStatusDiffers = 0;
+  let runStatusStale = 0;
   const lowSeen: { key: string; seenCount: number; acks: number; sent: number }[] = [];
   const deadline = Date.now() + o.indexWaitMs;
   for (;;) {
@@ -594,10 +608,12 @@ export async function checkMix(
     const retries = new Set(retried.values());
     runIndexExtra = runs.filter((r) => !runOf.has(r.runId) && !retries.has(r.runId)).length;
     // The list (the run index, or Postgres history when configured) must agree with each run's own trace.
-    runStatusDiffers = runs.filter((r) => {
+    const differs = runs.filter((r) => {
       const t = traces.get(r.runId) ?? retryTraces.get(r.runId);
       return t !== undefined && TERMINAL.has(t.status) && r.status !== t.status;
-    }).length;
+    });
+    runStatusDiffers = differs.length;
+    runStatusStale = differs.filter((r) => !TERMINAL.has(r.status)).length;
     if (
       (indexMissing === 0 && runIndexMissing === 0 && indexSeenTooLow === 0 && runStatusDiffers === 0) ||
       Date.now() > deadline
@@ -643,6 +659,7 @@ export async function checkMix(
     appliedTwice,
     ignoredResults,
     attemptsRedelivered,
+    attemptsTimedOut,
     queuedAttempts,
     repliesExpected,
     repliesMissing,
@@ -653,6 +670,7 @@ export async function checkMix(
     runIndexMissing,
     runIndexExtra,
     runStatusDiffers,
+    runStatusStale,
     failures,
     suspicious,
   };
@@ -683,7 +701,10 @@ export function mixRows(c: MixCheck): string[][] {
     ],
     ["steps applied twice", String(c.appliedTwice)],
     ["results ignored as stale or repeated", String(c.ignoredResults)],
-    ["queued attempts / redelivered", `${c.queuedAttempts} / ${c.attemptsRedelivered}`],
+    [
+      "queued attempts / redelivered / timed out",
+      `${c.queuedAttempts} / ${c.attemptsRedelivered} / ${c.attemptsTimedOut}`,
+    ],
     [
       "chat replies expected / missing / duplicated",
       `${c.repliesExpected} / ${c.repliesMissing} / ${c.repliesDuplicated}`,
