@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeOpenAi } from "../test/servers/fake-openai.ts";
 import { startFakeTelegram } from "../test/servers/fake-telegram.ts";
+import { bareObjectGrowth } from "./do-memory-probe.ts";
 import { mixOverlay, mixVars, Senders, settleTraces, TERMINAL } from "./lib/mix.ts";
 import {
   num,
@@ -173,6 +174,11 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
     const completed = byStatus.completed ?? 0;
     const sqlite = countFiles(persist, ".sqlite");
     const objects = runIds.length + probe.deliveries.length;
+    // RSS per object made after warm-up (objects are made at a steady rate: one SQLite file each), against a
+    // Worker that only makes objects, at the same rate, in a fresh workerd of the same version (below).
+    const madeAfterWarm = sqlite * ((soakMs - warmupMs) / soakMs);
+    const perThousandMb =
+      afterWarm && end ? ((end.rssMb - afterWarm.rssMb) / Math.max(1, madeAfterWarm)) * 1000 : 0;
     const errors = (stack.output().match(/✘|\[ERROR\]|Uncaught/g) ?? []).length;
     const pass =
       flat &&
@@ -184,6 +190,14 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
     if (!flat) notes.push(`p99 ack latency grew from ${p99First.toFixed(0)} ms to ${p99Last.toFixed(0)} ms`);
     if (rssGrowth >= 0.1) notes.push(`workerd RSS grew ${(rssGrowth * 100).toFixed(1)} % after warm-up`);
     if (!pass) o.log(`wrangler output (tail):\n${stack.output().slice(-3000)}`);
+    await stack.stop();
+    const objectRate = sqlite / (soakMs / 1000);
+    o.log(`baseline: a Worker that only makes Durable Objects, ${objectRate.toFixed(1)}/s for 120 s`);
+    const bare = await bareObjectGrowth({ rate: objectRate, seconds: 120 });
+    const ratio = perThousandMb / Math.max(0.01, bare.perThousandMb);
+    notes.push(
+      `workerd keeps memory for every object made, also in a Worker that does nothing else: ${bare.perThousandMb.toFixed(1)} MB per 1,000 objects (baseline, same run); Hookline ${perThousandMb.toFixed(1)} (×${ratio.toFixed(2)})`,
+    );
     return {
       name: "soak",
       title: "Soak",
@@ -220,6 +234,10 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
         ["workerd open fds after warm-up / at the end", `${afterWarm?.fds} / ${end?.fds}`],
         ["workerd RSS MB / p99 ack ms, per minute", series(samples, ds, s0, soakMs)],
         ["Durable Object SQLite files / objects made", `${sqlite} / ≈${objects} runs and sessions`],
+        [
+          "workerd RSS per 1,000 objects made after warm-up: Hookline / bare object Worker (same run)",
+          `${perThousandMb.toFixed(1)} MB / ${bare.perThousandMb.toFixed(1)} MB (×${ratio.toFixed(2)}; baseline ${bare.fromMb.toFixed(0)} → ${bare.toMb.toFixed(0)} MB over ${bare.made} objects)`,
+        ],
       ],
       notes,
       seconds: (performance.now() - t0) / 1000,
