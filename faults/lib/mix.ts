@@ -305,7 +305,6 @@ export interface TraceStep {
   mode: string;
   status: string;
   deliveries: number;
-  error: string | null;
 }
 export interface Trace {
   runId: string;
@@ -394,8 +393,11 @@ export interface MixCheck {
   /** Results the runs ignored as stale or repeated (the guard at work, not a duplicate). */
   ignoredResults: number;
   attemptsRedelivered: number;
-  /** Attempts that ended by their step timeout (on wrangler dev: mostly STEPS messages a kill lost). */
-  attemptsTimedOut: number;
+  /**
+   * Attempts still open in a run that has ended: the engine gave up on them (their step timeout) and no worker
+   * ever reported. On wrangler dev these are the STEPS messages a kill lost.
+   */
+  attemptsNeverReported: number;
   queuedAttempts: number;
   repliesExpected: number;
   repliesMissing: number;
@@ -454,7 +456,7 @@ export async function checkMix(
   let appliedTwice = 0;
   let ignoredResults = 0;
   let attemptsRedelivered = 0;
-  let attemptsTimedOut = 0;
+  let attemptsNeverReported = 0;
   let queuedAttempts = 0;
   const suspicious: Trace[] = [];
   for (const id of runIds) {
@@ -479,7 +481,8 @@ export async function checkMix(
       if (s.mode === "pure") continue;
       if (s.mode === "queue") queuedAttempts++;
       if (s.deliveries > 1) attemptsRedelivered++;
-      if (s.status === "failed" && /timed out after/.test(s.error ?? "")) attemptsTimedOut++;
+      if (TERMINAL.has(t.status) && (s.status === "queued" || s.status === "running"))
+        attemptsNeverReported++;
       // One logical step (a fan-out item has its own attempt ids): the attempt id without its `#n`.
       const key = s.attemptId.replace(/#\d+$/, "");
       if (s.status === "succeeded") succeeded.set(key, (succeeded.get(key) ?? 0) + 1);
@@ -659,7 +662,7 @@ export async function checkMix(
     appliedTwice,
     ignoredResults,
     attemptsRedelivered,
-    attemptsTimedOut,
+    attemptsNeverReported,
     queuedAttempts,
     repliesExpected,
     repliesMissing,
@@ -702,8 +705,8 @@ export function mixRows(c: MixCheck): string[][] {
     ["steps applied twice", String(c.appliedTwice)],
     ["results ignored as stale or repeated", String(c.ignoredResults)],
     [
-      "queued attempts / redelivered / timed out",
-      `${c.queuedAttempts} / ${c.attemptsRedelivered} / ${c.attemptsTimedOut}`,
+      "queued attempts / redelivered / never reported (given up at their timeout)",
+      `${c.queuedAttempts} / ${c.attemptsRedelivered} / ${c.attemptsNeverReported}`,
     ],
     [
       "chat replies expected / missing / duplicated",
