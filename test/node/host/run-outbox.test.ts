@@ -1,17 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { deliveryBackoffMs, OutboxPump } from "../../../src/host/run-outbox.ts";
+import { DELIVERY_WATCHDOG_MS, deliveryBackoffMs, OutboxPump } from "../../../src/host/run-outbox.ts";
 
 describe("run outbox deliveries", () => {
-  it("does not arm a retry while a delivery round is in flight (a hanging Bot API must not spin the alarm)", async () => {
+  it("arms only a watchdog while a delivery round is in flight (a hanging Bot API must not spin the alarm)", async () => {
     let release: () => void = () => {};
     const inFlight = new Promise<void>((r) => {
       release = r;
     });
     let rearmed = 0;
+    let pending: number | undefined = 1234;
     const pump = new OutboxPump({
       sendQueued: async () => {},
       sendDeliveries: () => inFlight,
-      nextDeliveryAt: () => 1234,
+      nextDeliveryAt: () => pending,
       onQueuedError: () => {},
       afterDeliveries: async () => {
         rearmed++;
@@ -20,7 +21,15 @@ describe("run outbox deliveries", () => {
     });
     expect(pump.nextDeliveryAt()).toBe(1234);
     await pump.flush();
+    // Not the row's due time (it is being sent), but a watchdog in case this instance dies mid-send.
+    const before = Date.now();
+    const watchdog = pump.nextDeliveryAt() ?? 0;
+    expect(watchdog).toBeGreaterThanOrEqual(before + DELIVERY_WATCHDOG_MS);
+    expect(watchdog).toBeLessThanOrEqual(Date.now() + DELIVERY_WATCHDOG_MS);
+    // Nothing pending: no alarm for deliveries, in flight or not.
+    pending = undefined;
     expect(pump.nextDeliveryAt()).toBeUndefined();
+    pending = 1234;
     release();
     await new Promise((r) => setTimeout(r, 0));
     expect(rearmed).toBe(1);
