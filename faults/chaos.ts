@@ -49,7 +49,8 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
       (t) => TERMINAL.has(t.status),
     );
 
-    // What the consumer injected, from its `chaos: …` lines: failed deliveries per attempt.
+    // What the consumer injected, from its `chaos: …` lines: failed deliveries per message copy
+    // (`run/attempt@message`; a duplicate is a copy with deliveries of its own, as the queue counts them).
     const failedDeliveries = new Map<string, number>();
     const counts = { throw: 0, kill: 0, timeout: 0, dup: 0, poison: 0 };
     for (const line of host.output().split("\n")) {
@@ -166,7 +167,7 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
           "injected: throw / kill mid-batch / timeout / dup / poison",
           `${counts.throw} / ${counts.kill} / ${counts.timeout} / ${counts.dup} / ${counts.poison}`,
         ],
-        ["attempts that failed all 4 deliveries", String(exhausted.size)],
+        ["attempt messages that failed all 4 deliveries", String(exhausted.size)],
         [
           "runs completed / failed by a dead letter / not terminal",
           `${completed} / ${failedRuns.length} / ${notTerminal}`,

@@ -227,9 +227,11 @@ const workerdPlan: CrashPlan = {
   streamMs: 10,
   // Local Miniflare loses the STEPS messages in its memory at each kill (every 8–10 s here), a retry sent right
   // after a restart included; the step-timeout timer then retries the attempt. With the product's defaults
-  // (2 min, 3 attempts) a run caught by three kills in a row fails, or is still waiting at the end. These
-  // settings outlast the 3-minute kill storm: the attempts lost are counted, and every run must complete.
-  stepPolicy: { timeout: "15s", retry: { maxAttempts: 20, backoff: { initialMs: 500, maxMs: 5_000 } } },
+  // (2 min, 3 attempts) a run caught by three kills in a row fails, or is still waiting at the end. More
+  // attempts outlast the 3-minute kill storm. The timeout stays well above the queue's delay on one CPU: a
+  // step's timeout counts from when it is enqueued, and with 15 s the attempts timed out in a 16 s backlog,
+  // each retry adding to it (see docs/reliability.md).
+  stepPolicy: { timeout: "45s", retry: { maxAttempts: 20, backoff: { initialMs: 500, maxMs: 5_000 } } },
   start: (o, vars, overlay, persist) =>
     startStack({ root: o.root, envName: "faults", overlay, vars, persistTo: persist }),
   // Local Miniflare keeps queue messages in memory (see docs/reliability.md): EVENTS in flight at a kill are

@@ -3,7 +3,7 @@
  * nothing but make SQLite-backed objects (one table, one 200-byte row each), at the soak's rate of new
  * objects. The soak's own workerd RSS growth is then read against this, in objects made, not minutes.
  *
- *   node faults/do-memory-probe.ts [--rate 12] [--seconds 180]    (the soak runs it as its baseline)
+ *   node faults/do-memory-probe.ts [--rate 12] [--seconds 180] [--tables 1]   (the soak runs it as its baseline)
  *
  * One workerd through Miniflare on 127.0.0.1, files in a temp dir (deleted). Prints RSS every 15 s and the
  * growth per 1,000 objects after a 30 s warm-up.
@@ -17,14 +17,21 @@ import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 // Offline and quiet, like the rest of the harness (no request.cf lookup).
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 
-const script = `
+/** The probe Worker: each object makes `tables` tables (with an index each) and writes one row to each. */
+const scriptFor = (tables: number) => `
+const TABLES = ${tables};
 export class Obj {
   constructor(ctx) {
     this.ctx = ctx;
-    ctx.storage.sql.exec("create table if not exists t (k text primary key, v text)");
+    for (let i = 0; i < TABLES; i++) {
+      ctx.storage.sql.exec(\`create table if not exists t\${i} (k text primary key, v text, at integer)\`);
+      ctx.storage.sql.exec(\`create index if not exists t\${i}_at on t\${i} (at)\`);
+    }
   }
   async fetch() {
-    this.ctx.storage.sql.exec("insert or replace into t values (?, ?)", "k", "v".repeat(200));
+    for (let i = 0; i < TABLES; i++) {
+      this.ctx.storage.sql.exec(\`insert or replace into t\${i} values (?, ?, ?)\`, "k", "v".repeat(200), Date.now());
+    }
     return new Response("ok");
   }
 }
@@ -66,6 +73,8 @@ export interface BareGrowth {
 export async function bareObjectGrowth(o: {
   rate: number;
   seconds: number;
+  /** Tables (each with an index) per object; 1 by default. */
+  tables?: number;
   log?: (m: string) => void;
 }): Promise<BareGrowth> {
   const log = o.log ?? (() => {});
@@ -80,7 +89,7 @@ export async function bareObjectGrowth(o: {
         {
           name: "probe",
           modules: true,
-          script,
+          script: scriptFor(o.tables ?? 1),
           compatibilityDate: "2026-11-01",
           durableObjects: { OBJ: { className: "Obj", useSQLite: true } },
         },
@@ -135,11 +144,16 @@ export async function bareObjectGrowth(o: {
 
 if (process.argv[1] === import.meta.filename) {
   const { values } = parseArgs({
-    options: { rate: { type: "string", default: "12" }, seconds: { type: "string", default: "180" } },
+    options: {
+      rate: { type: "string", default: "12" },
+      seconds: { type: "string", default: "180" },
+      tables: { type: "string", default: "1" },
+    },
   });
   const g = await bareObjectGrowth({
     rate: Number(values.rate),
     seconds: Number(values.seconds),
+    tables: Number(values.tables),
     log: console.log,
   });
   console.log(

@@ -59,9 +59,13 @@ function unit(s: string): number {
   return (h >>> 0) / 4294967296;
 }
 
+/**
+ * `run/attempt@message`: the queue message id too, because a duplicated message is a second copy with
+ * deliveries of its own; an attempt's failures are counted per copy, as the queue counts them.
+ */
 const attemptOf = (msg: QueueMessage) => {
   const body = msg.body as { attemptId?: unknown; runId?: unknown } | null;
-  return `${String(body?.runId)}/${String(body?.attemptId)}`;
+  return `${String(body?.runId)}/${String(body?.attemptId)}@${msg.id}`;
 };
 
 /** Wraps the STEPS batch handler with the faults `chaos` asks for. */
