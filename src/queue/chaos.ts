@@ -63,9 +63,11 @@ function unit(s: string): number {
  * `run/attempt@message`: the queue message id too, because a duplicated message is a second copy with
  * deliveries of its own; an attempt's failures are counted per copy, as the queue counts them.
  */
-const attemptOf = (msg: QueueMessage) => {
+const attemptOf = (msg: QueueMessage) => `${attemptKey(msg)}@${msg.id}`;
+/** `run/attempt`: what poison is decided by, so every copy and delivery of a poisoned attempt fails. */
+const attemptKey = (msg: QueueMessage) => {
   const body = msg.body as { attemptId?: unknown; runId?: unknown } | null;
-  return `${String(body?.runId)}/${String(body?.attemptId)}@${msg.id}`;
+  return `${String(body?.runId)}/${String(body?.attemptId)}`;
 };
 
 /** Wraps the STEPS batch handler with the faults `chaos` asks for. */
@@ -95,7 +97,7 @@ export async function chaoticStepBatch(
         console.warn(`chaos: dup ${attempt}`);
         await res.steps.send(msg.body, { contentType: "json" });
       }
-      if (unit(attempt) < chaos.poison) {
+      if (unit(attemptKey(msg)) < chaos.poison) {
         console.warn(`chaos: poison ${attempt}`);
         msg.retry({ delaySeconds: 0 });
         return;
