@@ -1,12 +1,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
+import { afterAll, onTestFinished } from "vitest";
 
-/** A fresh temp dir per call, removed after the test that made it. */
+/**
+ * A fresh temp dir per call, removed when the test that made it finishes (or, made outside a test, after its
+ * file). An `afterEach` registered from inside a running test never ran for it, and the dirs piled up in /tmp.
+ */
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "hookline-adapter-"));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    onTestFinished(remove);
+  } catch {
+    afterAll(remove);
+  }
   return dir;
 }
 
