@@ -228,9 +228,8 @@ const workerdPlan: CrashPlan = {
   // Local Miniflare loses the STEPS messages in its memory at each kill (every 8–10 s here), a retry sent right
   // after a restart included; the step-timeout timer then retries the attempt. With the product's defaults
   // (2 min, 3 attempts) a run caught by three kills in a row fails, or is still waiting at the end. More
-  // attempts outlast the 3-minute kill storm. The timeout stays well above the queue's delay on one CPU: a
-  // step's timeout counts from when it is enqueued, and with 15 s the attempts timed out in a 16 s backlog,
-  // each retry adding to it (see docs/reliability.md).
+  // attempts outlast the 3-minute kill storm. With 15 s, attempts after the storm started about one timeout
+  // after they were enqueued and were given up as they started (see docs/reliability.md, open finding).
   stepPolicy: { timeout: "45s", retry: { maxAttempts: 20, backoff: { initialMs: 500, maxMs: 5_000 } } },
   start: (o, vars, overlay, persist) =>
     startStack({ root: o.root, envName: "faults", overlay, vars, persistTo: persist }),
