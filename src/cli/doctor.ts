@@ -9,6 +9,7 @@ import {
 } from "../config/graph-versions.ts";
 import { formatIssues, loadConfig } from "../config/load.ts";
 import type { HooklineConfig, Source } from "../config/schema.ts";
+import { optionalSecrets, verificationSecrets } from "../config/source-secrets.ts";
 import { checkOllama } from "../models/ollama-check.ts";
 import { QUEUES } from "../queue/consumers.ts";
 import { BASE_FILE, overlayFile, overlayNames, readLayer } from "./config-files.ts";
@@ -205,16 +206,6 @@ function checkSecrets(config: HooklineConfig, secret: SecretLookup, out: Finding
   }
   if (problems === 0)
     out.push({ check: "secrets", level: "ok", message: "every source's verification secret is set" });
-}
-
-function verificationSecrets(s: Source): string[][] {
-  return s.channel === "whatsapp" ? [s.appSecretEnv, s.verifyTokenEnv] : [s.secretEnv];
-}
-
-function optionalSecrets(s: Source): string[] {
-  if (s.channel === "telegram") return s.botTokenEnv ? [s.botTokenEnv] : [];
-  if (s.channel === "whatsapp") return s.accessTokenEnv ? [s.accessTokenEnv] : [];
-  return s.reply ? [s.reply.secretEnv] : [];
 }
 
 // ---- models -----------------------------------------------------------------------------------------------

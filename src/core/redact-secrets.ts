@@ -1,4 +1,5 @@
 import type { HooklineConfig } from "../config/schema.ts";
+import { optionalSecrets, verificationSecrets } from "../config/source-secrets.ts";
 import type { Secrets } from "./secrets.ts";
 
 /** What a secret's value is replaced with. */
@@ -19,15 +20,8 @@ const MIN_SECRET_LENGTH = 6;
  */
 export function configuredSecretNames(config: HooklineConfig): string[] {
   const names = new Set<string>([config.admin.tokenEnv]);
-  for (const source of Object.values(config.sources)) {
-    const s = source as Record<string, unknown>;
-    for (const key of ["secretEnv", "appSecretEnv", "verifyTokenEnv", "botTokenEnv", "accessTokenEnv"]) {
-      const value = s[key];
-      for (const name of Array.isArray(value) ? value : [value])
-        if (typeof name === "string") names.add(name);
-    }
-    const reply = s.reply as { secretEnv?: unknown } | undefined;
-    if (typeof reply?.secretEnv === "string") names.add(reply.secretEnv);
+  for (const s of Object.values(config.sources)) {
+    for (const name of [...verificationSecrets(s).flat(), ...optionalSecrets(s)]) names.add(name);
   }
   return [...names];
 }

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { HooklineConfig, Source } from "../config/schema.ts";
+import { optionalSecrets, verificationSecrets } from "../config/source-secrets.ts";
 import type { Resources } from "../host/resources.ts";
 import { ollamaRoot } from "../models/ollama-check.ts";
 import type { AppEnv } from "./context.ts";
@@ -70,19 +71,6 @@ const isSet = (res: Resources, name: string) => {
   const v = res.secrets[name];
   return typeof v === "string" && v !== "";
 };
-
-/** The env vars a source cannot verify deliveries without: one list per secret, any one name in it will do. */
-function verificationSecrets(s: Source): string[][] {
-  if (s.channel === "whatsapp") return [s.appSecretEnv, s.verifyTokenEnv];
-  return [s.secretEnv];
-}
-
-/** Secrets a source works without, but answers less (replies only in traces, unsigned callbacks refused). */
-function optionalSecrets(s: Source): string[] {
-  if (s.channel === "telegram") return s.botTokenEnv ? [s.botTokenEnv] : [];
-  if (s.channel === "whatsapp") return s.accessTokenEnv ? [s.accessTokenEnv] : [];
-  return s.reply ? [s.reply.secretEnv] : [];
-}
 
 function secrets(res: Resources, config: HooklineConfig): HealthComponent[] {
   return Object.entries(config.sources).map(([name, s]) => {
