@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { redactSecrets } from "../core/redact-secrets.ts";
 import { retryAfterMs } from "../engine/errors/retry-after-error.ts";
 import { ChannelError } from "./types.ts";
 
@@ -140,7 +141,8 @@ function usageWaitMs(headers: Headers): number | undefined {
 
 /** Replaces every secret in `text`; Graph may echo a malformed token back in its message. */
 export function redact(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("[redacted]");
-  return out;
+  return redactSecrets(
+    text,
+    secrets.filter((secret) => secret.length >= 4),
+  );
 }
