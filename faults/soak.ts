@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startFakeOpenAi } from "../test/servers/fake-openai.ts";
 import { startFakeTelegram } from "../test/servers/fake-telegram.ts";
 import { bareObjectGrowth } from "./do-memory-probe.ts";
-import { mixOverlay, mixVars, Senders, settleTraces, TERMINAL } from "./lib/mix.ts";
+import { type Delivery, mixOverlay, mixVars, Senders, settleTraces, TERMINAL } from "./lib/mix.ts";
 import {
   num,
   prng,
@@ -100,6 +100,18 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
     persistTo: persist,
   });
   const notes: string[] = [];
+  /** The runs the deliveries' 2xx answers named, once each. */
+  const runIdsOf = (ds: Delivery[]) => [
+    ...new Set(ds.map((d) => d.acks[0]?.runId).filter((r): r is string => !!r)),
+  ];
+  /** Their traces, once each has ended or `ms` have passed. */
+  const ended = (ds: Delivery[], ms: number) =>
+    settleTraces(
+      () => stack.url,
+      runIdsOf(ds),
+      ms,
+      (t) => TERMINAL.has(t.status),
+    );
   try {
     const pid = workerdPid(stack.pgid());
     if (!pid) throw new Error("no workerd process in wrangler's process group");
@@ -119,13 +131,7 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
     // End to end: the work behind those acks (streams, fan-outs through STEPS) has a lower ceiling than the
     // acks themselves. The probe's runs, all started within 10 s, done within how long?
     await probe.drain(60_000);
-    const probeRuns = [...new Set(acked.map((d) => d.acks[0]?.runId).filter((r): r is string => !!r))];
-    const probeTraces = await settleTraces(
-      () => stack.url,
-      probeRuns,
-      180_000,
-      (t) => TERMINAL.has(t.status),
-    );
+    const probeTraces = await ended(acked, 180_000);
     const doneS = (Date.now() - (probeEnd - 10_000)) / 1000;
     const runCapacity = [...probeTraces.values()].filter((t) => TERMINAL.has(t.status)).length / doneS;
     const capacity = Math.min(ackCapacity, runCapacity);
@@ -173,13 +179,8 @@ async function run(o: ScenarioOptions): Promise<ScenarioResult> {
     const rssGrowth = afterWarm && end ? (end.rssMb - afterWarm.rssMb) / afterWarm.rssMb : 0;
     const fdGrowth = afterWarm && end ? end.fds - afterWarm.fds : 0;
     const refusals = ds.reduce((s, d) => s + d.refusals, 0);
-    const runIds = [...new Set(ds.map((d) => d.acks[0]?.runId).filter((r): r is string => !!r))];
-    const traces = await settleTraces(
-      () => stack.url,
-      runIds,
-      120_000,
-      (t) => TERMINAL.has(t.status),
-    );
+    const runIds = runIdsOf(ds);
+    const traces = await ended(ds, 120_000);
     const byStatus: Record<string, number> = {};
     for (const t of traces.values()) {
       byStatus[t.status] = (byStatus[t.status] ?? 0) + 1;
