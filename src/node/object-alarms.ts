@@ -10,8 +10,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Which objects have an alarm, and when: `dir/alarms.sqlite` (kind, name, at). An object's own file is the
  * source of truth; this index exists so a restarted process knows which objects to wake (and their names,
- * which the hashed file names do not reveal). A stale row is harmless: the fire path reads the object's
- * own alarm first.
+ * which the hashed file names do not reveal). A row is written before the object commits an earlier or
+ * first alarm (`AlarmScheduler.willSet`), so it never lags behind the object: at worst it is early or
+ * stale, which is harmless, as the fire path reads the object's own alarm first.
  *
  * @example
  * const registry = new AlarmRegistry("/var/lib/hookline/alarms.sqlite");
@@ -90,6 +91,21 @@ export class AlarmScheduler {
       if (!this.stopped) throw err;
     }
     this.arm(name, at);
+  }
+
+  /**
+   * Before an object writes alarm `at` (so before it commits): the registry must already hold a time no
+   * later than `at`. Otherwise a process killed between the object's commit and `changed` would leave the
+   * alarm unknown to the next start, and the object asleep until something happened to open it. A row
+   * that ends up earlier than the committed alarm (a rollback, a later time committed, a kill) is harmless:
+   * it fires, reads the object's own alarm and re-arms. Adds no write in the usual cases (a first alarm,
+   * an earlier one: `changed` then finds the row already right; a later one writes only after the commit).
+   */
+  willSet(name: string, at: number): void {
+    const indexed = this.indexed.get(name);
+    if (indexed !== undefined && indexed <= at) return;
+    this.registry.set(this.kind, name, at);
+    this.indexed.set(name, at);
   }
 
   /** Writes the registry only when the row changes (each write is an fsync). */

@@ -122,7 +122,10 @@ export class NodeNamespace<T extends object> implements ObjectLookup<T> {
   private open(name: string): ObjectSlot<T> {
     const { kind, dir, create } = this.options;
     const file = join(dir, kind, `${createHash("sha256").update(name).digest("hex")}.sqlite`);
-    const storage = openObjectStorage(file, { onAlarmChange: (at) => this.alarms.changed(name, at) });
+    const storage = openObjectStorage(file, {
+      beforeAlarmWrite: (at) => this.alarms.willSet(name, at),
+      onAlarmChange: (at) => this.alarms.changed(name, at),
+    });
     const slot = new ObjectSlot<T>(name, storage, (broken) => this.retire(broken));
     try {
       slot.instance = create(slot.state, name);

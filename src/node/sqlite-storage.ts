@@ -52,7 +52,11 @@ export interface ObjectStorage extends StoragePort {
  */
 export function openObjectStorage(
   path: string,
-  options: { onAlarmChange?: (at: number | null) => void } = {},
+  options: {
+    onAlarmChange?: (at: number | null) => void;
+    /** Called before an alarm time is written (and so before its commit); may throw to refuse the write. */
+    beforeAlarmWrite?: (at: number) => void;
+  } = {},
 ): ObjectStorage {
   const db = openSqlite(path);
   db.exec(
@@ -132,6 +136,7 @@ export function openObjectStorage(
       if (!Number.isFinite(at)) throw new TypeError(`setAlarm: invalid time ${String(scheduledTime)}`);
       // Objects re-arm after every transition, mostly to the same time: skip the write (an fsync) then.
       if (!delivery && storedAlarm() === at) return;
+      options.beforeAlarmWrite?.(at);
       writeAlarm.run(at);
       notify(at);
     },

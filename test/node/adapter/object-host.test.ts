@@ -1,5 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ObjectState } from "../../../src/host/ports.ts";
+import { AlarmRegistry } from "../../../src/node/object-alarms.ts";
 import { type NamespaceOptions, NodeNamespace } from "../../../src/node/object-host.ts";
 import { sleep, tempDir, waitFor } from "./tmp.ts";
 
@@ -208,6 +212,41 @@ describe("NodeNamespace alarms", () => {
     const second = namespace(dir);
     second.start();
     await waitFor(() => seen.alarms.length === 1, "alarm after restart");
+    expect(seen.alarms[0]?.name).toBe("sleeper");
+  });
+
+  it("knows a committed alarm after a kill that came before the alarm index was written", async () => {
+    // The kill lands after the object's commit: any alarm-index write from then on never happens.
+    const dir = tempDir();
+    const committed = (name: string, at: number) => {
+      const file = join(dir, "probe", `${createHash("sha256").update(name).digest("hex")}.sqlite`);
+      const db = new DatabaseSync(file, { readOnly: true });
+      try {
+        const row = db.prepare("SELECT at FROM _hookline_alarm").get() as { at: number } | undefined;
+        return row?.at === at;
+      } finally {
+        db.close();
+      }
+    };
+    const set = AlarmRegistry.prototype.set;
+    const spy = vi.spyOn(AlarmRegistry.prototype, "set").mockImplementation(function (
+      this: AlarmRegistry,
+      kind,
+      name,
+      at,
+    ) {
+      if (at !== null && committed(name, at)) throw new Error("killed after the object's commit");
+      set.call(this, kind, name, at);
+    });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const first = namespace(dir);
+    await first.getByName("sleeper").alarmIn(150);
+    await first.close();
+    spy.mockRestore();
+    errors.mockRestore();
+    const second = namespace(dir);
+    second.start();
+    await waitFor(() => seen.alarms.length === 1, "alarm after restart, object never opened");
     expect(seen.alarms[0]?.name).toBe("sleeper");
   });
 
