@@ -76,7 +76,12 @@ export function crashSummary(c: MixCheck) {
   if (c.runIndexMissing) why.push(`${c.runIndexMissing} runs missing from GET /runs`);
   if (c.twoRuns) why.push(`${c.twoRuns} deliveries with two runs`);
   if (c.appliedTwice) why.push(`${c.appliedTwice} steps applied twice`);
-  if (c.repliesDuplicated) why.push(`${c.repliesDuplicated} replies sent twice`);
+  if (c.repliesDuplicated) {
+    const atKill = c.repliesTwiceAcrossKill;
+    why.push(
+      `${c.repliesDuplicated} replies sent twice${atKill ? ` (${atKill === c.repliesDuplicated ? "each" : atKill} in flight at a kill)` : ""}`,
+    );
+  }
   if (c.indexDuplicated) why.push(`${c.indexDuplicated} deliveries listed twice`);
   if (c.runIndexExtra) why.push(`${c.runIndexExtra} unexpected runs listed`);
   return { lost, duplicated, why: why.join("; ") };
@@ -110,8 +115,10 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       }
     })();
     const restartMs: number[] = [];
+    const killTimes: number[] = [];
     for (let i = 0; i < kills; i++) {
       await sleep((plan.upS[0] + rand() * (plan.upS[1] - plan.upS[0])) * 1000);
+      killTimes.push(Date.now());
       await h.kill();
       await sleep(rand() * 500);
       const r0 = performance.now();
@@ -126,7 +133,11 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
     const loadS = (performance.now() - t0) / 1000;
     const drained = await s.drain(180_000);
     if (!drained) notes.push(`${s.pending} deliveries never got a 2xx within 180 s after the last restart`);
-    const c = await checkMix(() => h.url, s, telegram, { settleMs: 180_000, indexWaitMs: 60_000 });
+    const c = await checkMix(() => h.url, s, telegram, {
+      settleMs: 180_000,
+      indexWaitMs: 60_000,
+      killTimes,
+    });
     const known: string[] = [];
     const localLoss = plan.localQueueLoss ? c.runIndexMissing : 0;
     if (plan.localQueueLoss && c.runIndexMissing > 0) {
@@ -146,6 +157,17 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       if (c.runStatusDiffers === 0)
         c.failures = c.failures.filter((f) => !f.includes("with a status their trace does not have"));
     }
+    // A reply the Bot API received just before a kill, sent again after the restart: the process died between
+    // the send and recording its answer, and sendMessage has no idempotency key, so "twice" or "never" are
+    // the only choices for that send (the outbox chooses twice). Counted and reported; not a failure. A copy
+    // sent again without a kill in between, or long after the copy before, still fails.
+    const inFlightAtKill = c.repliesTwiceAcrossKill;
+    if (inFlightAtKill > 0) {
+      known.push(
+        `${inFlightAtKill} replies sent twice, each again after a kill that came ${Math.min(...c.replyKillGapsMs)}–${Math.max(...c.replyKillGapsMs)} ms after the Bot API received the copy before: the send-then-record window (sendMessage has no idempotency key)`,
+      );
+      c.failures = c.failures.filter((f) => !f.includes("follows a kill that came while the copy before"));
+    }
     mkdirSync(o.outDir, { recursive: true });
     writeFileSync(
       join(o.outDir, `${plan.name}-suspicious.json`),
@@ -161,7 +183,7 @@ async function crash(plan: CrashPlan, o: ScenarioOptions): Promise<ScenarioResul
       drained &&
       c.acked === c.deliveries &&
       lost === 0 &&
-      duplicated === 0 &&
+      duplicated - inFlightAtKill === 0 &&
       c.runStatusDiffers === 0 &&
       allCompleted &&
       c.indexSeenTooLow === 0;

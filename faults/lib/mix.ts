@@ -402,6 +402,13 @@ export interface MixCheck {
   repliesExpected: number;
   repliesMissing: number;
   repliesDuplicated: number;
+  /**
+   * Of `repliesDuplicated`: second copies sent after a kill that came within `IN_FLIGHT_AT_KILL_MS` of the
+   * copy before (the send-then-record window: the Bot API had the message, the process died before it
+   * recorded the answer; sendMessage has no idempotency key). Each such copy's gap is in `replyKillGapsMs`.
+   */
+  repliesTwiceAcrossKill: number;
+  replyKillGapsMs: number[];
   indexMissing: number;
   indexDuplicated: number;
   indexSeenTooLow: number;
@@ -421,11 +428,18 @@ const failedByDeadLetter = (t: Trace) =>
   t.status === "failed" && JSON.stringify(t.error ?? "").includes("dead-lettered");
 
 /** The checks after the load: runs, traces, replies at the fake Bot API, the admin index. */
+/**
+ * How long after the Bot API received a reply a kill still counts as landing in its send-then-record window.
+ * In-process the answer is recorded within milliseconds of the send returning; 2 s covers a starved event
+ * loop. A copy sent again with no kill, or after a kill that came later than this, is a defect.
+ */
+export const IN_FLIGHT_AT_KILL_MS = 2_000;
+
 export async function checkMix(
   base: () => string,
   senders: Senders,
   telegram: FakeTelegram,
-  o: { settleMs: number; indexWaitMs: number },
+  o: { settleMs: number; indexWaitMs: number; killTimes?: number[] },
 ): Promise<MixCheck> {
   const ds = senders.deliveries;
   const failures: string[] = [];
@@ -537,12 +551,16 @@ export async function checkMix(
   // Replies: one `done <tag>` sendMessage per completed chat run, counted at the fake Bot API. A reply goes
   // out after its run completed, from the run's outbox; one whose send a kill cut off is sent again when the
   // run's delivery watchdog wakes it (DELIVERY_WATCHDOG_MS), so wait that long for the last ones.
+  const sentAt = new Map<string, number[]>();
   const countSent = () => {
     const sent = new Map<string, number>();
+    sentAt.clear();
     for (const c of telegram.calls) {
       if (c.method !== "sendMessage" || c.status !== 200) continue;
       const text = String(c.body.text ?? "");
-      if (text.startsWith("done ")) sent.set(text, (sent.get(text) ?? 0) + 1);
+      if (!text.startsWith("done ")) continue;
+      sent.set(text, (sent.get(text) ?? 0) + 1);
+      sentAt.set(text, [...(sentAt.get(text) ?? []), c.receivedAt]);
     }
     return sent;
   };
@@ -559,6 +577,9 @@ export async function checkMix(
   let repliesExpected = 0;
   let repliesMissing = 0;
   let repliesDuplicated = 0;
+  let repliesTwiceAcrossKill = 0;
+  const replyKillGapsMs: number[] = [];
+  const kills = o.killTimes ?? [];
   for (const d of acked) {
     if (d.kind !== "chat") continue;
     const runId = d.acks[0]?.runId;
@@ -570,7 +591,20 @@ export async function checkMix(
       failures.push(`chat ${d.id}: reply "done ${d.tag}" never sent`);
     } else if (n > 1) {
       repliesDuplicated += n - 1;
-      failures.push(`chat ${d.id}: reply "done ${d.tag}" sent ${n} times`);
+      const at = sentAt.get(`done ${d.tag}`) ?? [];
+      let explained = 0;
+      for (let i = 1; i < at.length; i++) {
+        const prev = at[i - 1] as number;
+        const kill = kills.find((k) => k >= prev && k <= (at[i] as number));
+        if (kill !== undefined && kill - prev <= IN_FLIGHT_AT_KILL_MS) {
+          explained++;
+          replyKillGapsMs.push(kill - prev);
+        }
+      }
+      repliesTwiceAcrossKill += explained;
+      failures.push(
+        `chat ${d.id}: reply "done ${d.tag}" sent ${n} times${explained === n - 1 ? " (each copy after the first follows a kill that came while the copy before was in flight)" : ""}`,
+      );
     }
   }
   // The admin index (fed by the sessions' outboxes) against the deliveries acknowledged, and the run index
@@ -667,6 +701,8 @@ export async function checkMix(
     repliesExpected,
     repliesMissing,
     repliesDuplicated,
+    repliesTwiceAcrossKill,
+    replyKillGapsMs,
     indexMissing,
     indexDuplicated,
     indexSeenTooLow,
@@ -711,6 +747,10 @@ export function mixRows(c: MixCheck): string[][] {
     [
       "chat replies expected / missing / duplicated",
       `${c.repliesExpected} / ${c.repliesMissing} / ${c.repliesDuplicated}`,
+    ],
+    [
+      `of the duplicated: sent again after a kill within ${IN_FLIGHT_AT_KILL_MS} ms of the copy before (gap max)`,
+      `${c.repliesTwiceAcrossKill}${c.replyKillGapsMs.length ? ` (${Math.max(...c.replyKillGapsMs)} ms)` : ""}`,
     ],
     [
       "index: deliveries missing / listed twice / seenCount low",

@@ -302,11 +302,12 @@ export function loadRun(db: RunDb): RunRow | undefined {
   return db.select().from(runs).limit(1).get();
 }
 
-/** The earliest moment the alarm must wake: a due timer, or a retry of an unsent outbox. */
 /**
- * An inline attempt still open this long after it started is checked by alarm: if no instance is running
- * it any more (an eviction or restart mid-call), it goes to the queue. One check per attempt; after it, the
- * step-timeout timer is the backstop.
+ * While an inline attempt is open, the alarm checks every `INLINE_CHECK_MS` (on a fixed grid from the
+ * attempt's start, so re-arming after each commit writes nothing new) whether an instance still runs it. If
+ * none does (an eviction or a restart mid-call), it goes to the queue: a stream cut by a crash is resumed
+ * within about this long, not after its step timeout (found by `npm run faults`, crash-workerd: one check
+ * at 5 s left a stream killed after it waiting for its 45 s timeout, and nothing else woke the run).
  */
 export const INLINE_CHECK_MS = 5_000;
 
@@ -319,21 +320,19 @@ export function nextWake(db: RunDb, outboxRetryAt: number | undefined, now: numb
         .from(timers)
         .prepare(),
     ).get()?.at ?? undefined;
-  const inline =
+  const openInline =
     prepared(db, "run:attempts.inlineCheck", (d) =>
       d
         .select({ at: min(attempts.enqueuedAt) })
         .from(attempts)
-        .where(
-          and(
-            eq(attempts.mode, "inline"),
-            inArray(attempts.status, ["queued", "running"]),
-            sql`${attempts.enqueuedAt} > ${sql.placeholder("after")}`,
-          ),
-        )
+        .where(and(eq(attempts.mode, "inline"), inArray(attempts.status, ["queued", "running"])))
         .prepare(),
-    ).get({ after: now - INLINE_CHECK_MS })?.at ?? undefined;
-  const times = [timer, outboxRetryAt, inline === undefined ? undefined : inline + INLINE_CHECK_MS];
+    ).get()?.at ?? undefined;
+  const inline =
+    openInline === undefined
+      ? undefined
+      : openInline + (Math.floor(Math.max(0, now - openInline) / INLINE_CHECK_MS) + 1) * INLINE_CHECK_MS;
+  const times = [timer, outboxRetryAt, inline];
   const due = times.filter((t): t is number => t !== undefined);
   return due.length > 0 ? Math.min(...due) : undefined;
 }

@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { loadFromDisk } from "../../../src/cli/load.ts";
+import type { Resources, RunApi } from "../../../src/host/resources.ts";
+import { Run } from "../../../src/host/run.ts";
+import { INLINE_CHECK_MS } from "../../../src/host/run-store.ts";
+import { NodeNamespace } from "../../../src/node/object-host.ts";
+
+// Found by `npm run faults` (crash-workerd): an inline attempt still streaming at its one orphan check
+// (5 s after it started) and then killed with its process was found again only by its step timeout, as
+// nothing else woke the run after the restart. Chat runs sat for that timeout and then started their
+// retry through the queue. The run now checks every INLINE_CHECK_MS while an inline attempt is open.
+const dir = mkdtempSync(join(tmpdir(), "hookline-inline-orphan-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("an inline attempt whose process dies after its first check", { timeout: 60_000 }, () => {
+  it("goes to the queue within one check interval after the restart, not at its step timeout", async () => {
+    const config = loadFromDisk(process.cwd(), "test");
+    const sent: { attemptId: string; mode?: string }[] = [];
+    const steps = {
+      send: async (body: unknown) => void sent.push(body as { attemptId: string }),
+      sendBatch: async (ms: Iterable<{ body: unknown }>) => {
+        for (const m of ms) sent.push(m.body as { attemptId: string });
+      },
+    };
+    const quiet = { send: async () => {}, sendBatch: async () => {} };
+    const open = (): NodeNamespace<Run> => {
+      let res: Resources;
+      const runs = new NodeNamespace<Run>({
+        kind: "run",
+        dir,
+        create: (s) => new Run(s, res),
+        closeTimeoutMs: 100,
+      });
+      res = {
+        config,
+        secrets: {},
+        steps,
+        events: quiet,
+        runs,
+        sessions: runs,
+        ops: () => runs.getByName("ops"),
+        outboundFetch: fetch,
+        runtime: "node",
+      } as unknown as Resources;
+      runs.start();
+      return runs;
+    };
+    // A 40-word echo stream at 1 s a word: far longer than the test. Step timeout 55 s (inline: ≤ 2 min).
+    const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
+    const workflow = {
+      steps: [
+        {
+          id: "think",
+          kind: "llm",
+          model: "echo?delayMs=1000",
+          stream: true,
+          prompt: words,
+          timeout: 55_000,
+        },
+      ],
+    };
+    const trace = async (stub: RunApi) =>
+      JSON.parse((await stub.getTrace()) as string) as {
+        steps: { attemptId: string; status: string; mode: string }[];
+      };
+
+    const first = open();
+    const stub = first.getByName("run_inline_orphan1") as unknown as RunApi;
+    await stub.fromSession({
+      type: "start",
+      runId: "run_inline_orphan1",
+      workflowId: "orphan-probe",
+      workflow,
+      input: {},
+    });
+    await vi.waitFor(
+      async () => expect((await trace(stub)).steps[0]).toMatchObject({ status: "running", mode: "inline" }),
+      {
+        timeout: 15_000,
+        interval: 20,
+      },
+    );
+    const attemptId = (await trace(stub)).steps[0]?.attemptId as string;
+    // Past the first check, with the attempt alive: it stays inline, nothing is queued.
+    await new Promise((r) => setTimeout(r, INLINE_CHECK_MS + 1_000));
+    expect((await trace(stub)).steps[0]).toMatchObject({ attemptId, status: "running", mode: "inline" });
+    expect(sent).toEqual([]);
+
+    // The process dies: its files stay, its memory (the running inline job) is gone for the new one.
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    await first.close();
+    const killedAt = Date.now();
+    const second = open();
+    try {
+      // Nothing calls the run: only its alarm can wake it.
+      await vi.waitFor(() => expect(sent.map((m) => m.attemptId)).toContain(attemptId), {
+        timeout: INLINE_CHECK_MS * 3,
+        interval: 50,
+      });
+      expect(Date.now() - killedAt).toBeLessThan(INLINE_CHECK_MS * 2);
+      expect(
+        (await trace(second.getByName("run_inline_orphan1") as unknown as RunApi)).steps[0],
+      ).toMatchObject({
+        attemptId,
+        mode: "queue",
+      });
+    } finally {
+      await second.close();
+      errors.mockRestore();
+    }
+  });
+});
