@@ -89,6 +89,14 @@ const UPSERT_DELIVERY =
   "seen_count = max(delivery_index.seen_count, excluded.seen_count), " +
   "last_seen_at = max(delivery_index.last_seen_at, excluded.last_seen_at)";
 
+const COUNTED_DELIVERY = "SELECT seen_count AS n FROM metric_deliveries WHERE key = ?";
+const UPSERT_COUNTED_DELIVERY =
+  "INSERT INTO metric_deliveries (key, seen_count, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET " +
+  "seen_count = excluded.seen_count, expires_at = max(metric_deliveries.expires_at, excluded.expires_at)";
+const UPSERT_METRIC =
+  "INSERT INTO metric_values (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET " +
+  "value = metric_values.value + excluded.value";
+
 /**
  * Operator-facing state across sessions, on any host: the delivery and run index today; live counters and
  * the dashboard later.
@@ -376,41 +384,30 @@ export class Ops {
     this.countDeliveries(deliveries);
   }
 
-  /** Inside a transaction: counts what each summary's seen count adds to what was counted for its key. */
+  /**
+   * Inside a transaction: counts what each summary's seen count adds to what was counted for its key. Runs
+   * for every delivery on the ack path's index flush, so it is plain SQL (no per-call query building) and
+   * the batch's metric increments are summed first, one upsert per metric and label set.
+   */
   private countDeliveries(rows: readonly DeliverySummary[]): void {
+    const { sql: store } = this.host.storage;
+    const updates: MetricUpdate[] = [];
     for (const row of rows) {
-      const counted =
-        this.db
-          .select({ n: metricDeliveries.seenCount })
-          .from(metricDeliveries)
-          .where(eq(metricDeliveries.key, row.key))
-          .get()?.n ?? 0;
+      const counted = store.exec<{ n: number }>(COUNTED_DELIVERY, row.key).toArray()[0]?.n ?? 0;
       if (row.seenCount <= counted) continue;
-      this.addMetrics(metricsOfDelivery(row, counted));
-      this.db
-        .insert(metricDeliveries)
-        .values({ key: row.key, seenCount: row.seenCount, expiresAt: row.expiresAt })
-        .onConflictDoUpdate({
-          target: metricDeliveries.key,
-          set: {
-            seenCount: row.seenCount,
-            expiresAt: sql`max(${metricDeliveries.expiresAt}, excluded.expires_at)`,
-          },
-        })
-        .run();
+      updates.push(...metricsOfDelivery(row, counted));
+      store.exec(UPSERT_COUNTED_DELIVERY, row.key, row.seenCount, row.expiresAt);
     }
+    this.addMetrics(updates);
   }
 
   private addMetrics(updates: readonly MetricUpdate[]): void {
+    const summed = new Map<string, MetricUpdate>();
     for (const u of updates) {
-      this.db
-        .insert(metricValues)
-        .values({ name: u.name, labels: u.labels, value: u.inc })
-        .onConflictDoUpdate({
-          target: [metricValues.name, metricValues.labels],
-          set: { value: sql`${metricValues.value} + excluded.value` },
-        })
-        .run();
+      const key = `${u.name}\u0000${u.labels}`;
+      const seen = summed.get(key);
+      summed.set(key, seen ? { ...seen, inc: seen.inc + u.inc } : u);
     }
+    for (const u of summed.values()) this.host.storage.sql.exec(UPSERT_METRIC, u.name, u.labels, u.inc);
   }
 }
