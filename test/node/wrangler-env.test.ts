@@ -14,12 +14,13 @@ it("[env.production] has the top-level bindings and queues, and HOOKLINE_ENV=pro
   expect(prod.name).toBe("hookline-production");
   expect(prod.durable_objects).toEqual(top.durable_objects);
   // The one intended difference: locally the STEPS batch is larger, since Miniflare runs one batch at a time.
-  const steps = (c: typeof top) => c.queues.consumers?.find((q) => q.queue === "hookline-steps");
+  type Consumer = NonNullable<typeof top.queues.consumers>[number];
+  const steps = (c: typeof top) => c.queues.consumers?.find((q: Consumer) => q.queue === "hookline-steps");
   expect(steps(prod)?.max_batch_size).toBe(10);
   expect(steps(top)?.max_batch_size).toBe(100);
   const sameBatch = (c: typeof top) => ({
     ...c.queues,
-    consumers: c.queues.consumers?.map((q) =>
+    consumers: c.queues.consumers?.map((q: Consumer) =>
       q.queue === "hookline-steps" ? { ...q, max_batch_size: 10 } : q,
     ),
   });
