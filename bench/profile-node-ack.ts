@@ -58,7 +58,11 @@ await Promise.all(
   Array.from({ length: Number(args.inflight) }, async () => {
     while (Date.now() < until) {
       const req = await target.make(i++, Date.now());
-      const res = await fetch(url + req.path, { method: "POST", headers: req.headers, body: req.body });
+      const res = await fetch(url + req.path, {
+        method: "POST",
+        headers: req.headers,
+        body: new Uint8Array(req.body),
+      });
       const body = await res.text();
       if (!target.ok(res.status, body)) bad++;
       n++;
