@@ -564,10 +564,11 @@ export async function checkMix(
     }
     return sent;
   };
-  const expectedReplies = acked.filter((d) => {
-    const runId = d.acks[0]?.runId;
-    return d.kind === "chat" && runId !== undefined && finalStatus(runId) === "completed";
-  });
+  // A run completed by POST /runs/:id/retry is a new run the chat's session does not know: by design it does
+  // not write to the chat (see `Run.relaunch`), so only runs that completed themselves owe a reply.
+  const owesReply = (runId: string | undefined): runId is string =>
+    runId !== undefined && !retried.has(runId) && finalStatus(runId) === "completed";
+  const expectedReplies = acked.filter((d) => d.kind === "chat" && owesReply(d.acks[0]?.runId));
   const repliesUntil = Date.now() + DELIVERY_WATCHDOG_MS + 15_000;
   let sentTexts = countSent();
   while (expectedReplies.some((d) => !sentTexts.has(`done ${d.tag}`)) && Date.now() < repliesUntil) {
@@ -583,9 +584,15 @@ export async function checkMix(
   for (const d of acked) {
     if (d.kind !== "chat") continue;
     const runId = d.acks[0]?.runId;
-    if (!runId || finalStatus(runId) !== "completed") continue;
-    repliesExpected++;
     const n = sentTexts.get(`done ${d.tag}`) ?? 0;
+    if (!owesReply(runId)) {
+      if (n > 1) {
+        repliesDuplicated += n - 1;
+        failures.push(`chat ${d.id}: reply "done ${d.tag}" sent ${n} times by a run that was retried`);
+      }
+      continue;
+    }
+    repliesExpected++;
     if (n === 0) {
       repliesMissing++;
       failures.push(`chat ${d.id}: reply "done ${d.tag}" never sent`);
