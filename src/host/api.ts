@@ -34,7 +34,11 @@ export interface RunApi {
   ): Promise<RunEventsPage>;
   releaseSubscriber(subscriber: string): Promise<void>;
   /** Step worker → run: one attempt's life. */
-  stepStarted(attemptId: string): Promise<{ proceed: boolean }>;
+  /**
+   * `redelivery`: the queue delivered this message before (its `attempts` > 1), so the worker that started
+   * the attempt may have died; a first delivery of another copy of a running attempt is refused.
+   */
+  stepStarted(attemptId: string, redelivery?: boolean): Promise<{ proceed: boolean }>;
   watchCancel(attemptId: string): Promise<WatchResult>;
   isOutstanding(attemptId: string): Promise<boolean>;
   stepFinished(stepId: string, attemptId: string, report: StepReport): Promise<{ applied: boolean }>;

@@ -11,7 +11,7 @@ const NONE: ReadonlySet<string> = new Set();
 export interface InlineHost {
   deps: AttemptDeps & { config: HooklineConfig };
   watchers: CancelWatchers;
-  stepStarted(attemptId: string): Promise<{ proceed: boolean }>;
+  stepStarted(attemptId: string, redelivery?: boolean): Promise<{ proceed: boolean }>;
   /** Applies a report the runner built itself (no RPC boundary, so no second check). */
   applyResult(stepId: string, attemptId: string, report: StepOutcome): Promise<{ applied: boolean }>;
   /** Open attempts (queued or running), not counting `except` (the attempt whose result is being applied). */

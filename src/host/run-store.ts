@@ -14,6 +14,7 @@ import type { Effect } from "../engine/effects.ts";
 import { costOf, type PriceTable } from "../engine/governor.ts";
 import type { EventEnvelope, StepMessage, StepReport } from "../engine/messages.ts";
 import type { RunState } from "../engine/state.ts";
+import { STEP_TIMEOUT_GRACE_MS } from "../engine/step-start.ts";
 import type { RunToSession } from "./protocol.ts";
 import { appendLog } from "./run-events.ts";
 import { type ObjectDb, prepared, setTo } from "./sqlite.ts";
@@ -119,7 +120,9 @@ export function persistTransition(
           now,
           model: effect.resolved.kind === "llm" ? effect.resolved.model : null,
           mode: inline ? "inline" : "queue",
-          message: inline ? JSON.stringify(message) : null,
+          // Kept for every attempt: an inline one is handed to the queue if its instance dies; a queued one is
+          // sent again if it never started (see `resendUnstarted`).
+          message: JSON.stringify(message),
         });
         // An inline attempt is run by the RunObject right after this commit; its message stays on the row.
         if (inline) inlined.push(message);
@@ -255,10 +258,67 @@ export function requeueOrphanedInline(db: RunDb, now: number, running: ReadonlyS
     .filter((o) => !running.has(o.attemptId));
   for (const o of orphans) {
     if (o.message) db.insert(outbox).values({ kind: "step", payload: o.message, createdAt: now }).run();
-    db.update(attempts).set({ mode: "queue" }).where(eq(attempts.attemptId, o.attemptId)).run();
+    // Queued again: the worker that takes it starts it afresh (the dead instance's start does not count).
+    db.update(attempts)
+      .set({ mode: "queue", status: "queued" })
+      .where(eq(attempts.attemptId, o.attemptId))
+      .run();
   }
   return orphans.length;
 }
+
+/** How many times a queued attempt that never started is sent again before its timeout fails it. */
+export const MAX_UNSTARTED_RESENDS = 3;
+
+/**
+ * An attempt's timeout timer came due. If the attempt is queued and never started, its STEPS message is
+ * late, not the attempt: in a backlog longer than the timeout, failing it would only queue a retry behind
+ * the same backlog (a retry storm that never catches up), and a lost message (a kill of local Miniflare)
+ * needs only a copy. So the same message is sent again and the timer moved one timeout on, up to
+ * `MAX_UNSTARTED_RESENDS` times; a copy arriving after another started the attempt is refused by
+ * `stepStarted`. Returns whether it did so (the engine then does not see the timer fire).
+ */
+export function resendUnstarted(db: RunDb, timerId: string, now: number): boolean {
+  if (!timerId.endsWith(TIMEOUT_SUFFIX)) return false;
+  const attemptId = timerId.slice(0, -TIMEOUT_SUFFIX.length);
+  const row = db
+    .select({
+      status: attempts.status,
+      mode: attempts.mode,
+      message: attempts.message,
+      enqueuedAt: attempts.enqueuedAt,
+    })
+    .from(attempts)
+    .where(eq(attempts.attemptId, attemptId))
+    .get();
+  if (!row || row.status !== "queued" || row.mode !== "queue" || !row.message) return false;
+  const period = timeoutOf(row.message) + STEP_TIMEOUT_GRACE_MS;
+  const resends = Math.round((now - row.enqueuedAt) / period);
+  if (resends > MAX_UNSTARTED_RESENDS) return false;
+  insertOutbox(db, "step", row.message, now);
+  db.update(timers)
+    .set({ at: now + period })
+    .where(eq(timers.timerId, timerId))
+    .run();
+  return true;
+}
+
+/**
+ * An attempt started: its timeout now counts from here, not from when it was queued (it may have waited in
+ * a backlog). Only moves the timer later.
+ */
+export function timeoutFromStart(db: RunDb, attemptId: string, message: string | null, now: number): void {
+  if (!message) return;
+  const at = now + timeoutOf(message) + STEP_TIMEOUT_GRACE_MS;
+  db.update(timers)
+    .set({ at: sql`max(${timers.at}, ${at})` })
+    .where(eq(timers.timerId, `${attemptId}${TIMEOUT_SUFFIX}`))
+    .run();
+}
+
+const TIMEOUT_SUFFIX = ":timeout";
+const timeoutOf = (message: string) =>
+  (JSON.parse(message) as { resolved: { timeoutMs?: number } }).resolved.timeoutMs ?? 0;
 
 function toSession(db: RunDb, now: number, message: RunToSession): void {
   insertOutbox(db, "session", JSON.stringify(message), now);

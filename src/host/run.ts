@@ -51,7 +51,9 @@ import {
   type RunIdentity,
   recordAttempt,
   requeueOrphanedInline,
+  resendUnstarted,
   type TransitionContext,
+  timeoutFromStart,
 } from "./run-store.ts";
 import { buildTrace } from "./run-trace.ts";
 import { openDb, prepared, setTo } from "./sqlite.ts";
@@ -188,24 +190,32 @@ export class Run implements RunApi {
   }
 
   /** A step worker is about to run an attempt. False means: don't (run over, or attempt not outstanding). */
-  async stepStarted(attemptId: string): Promise<{ proceed: boolean }> {
+  async stepStarted(attemptId: string, redelivery = false): Promise<{ proceed: boolean }> {
     const id = AttemptId.parse(attemptId);
+    const again = z.boolean().parse(redelivery);
     const row = attemptRow(this.db, id);
     // An attempt the engine no longer waits for (it timed out and was retried) must not start again: its
     // row stays open until a worker reports, so a redelivered message would otherwise run it a second time.
+    // A running attempt starts again only for a redelivery (its worker may have died), never for the first
+    // delivery of another copy (a duplicate, or a copy `resendUnstarted` sent while the original was late).
     if (
       !row ||
       !this.state ||
       FINISHED.includes(this.state.status) ||
       !isOpen(row.status) ||
+      (row.status === "running" && !again) ||
       !this.awaited(id)
     )
       return { proceed: false };
-    this.db
-      .update(attempts)
-      .set({ status: "running", startedAt: row.startedAt ?? Date.now(), deliveries: row.deliveries + 1 })
-      .where(eq(attempts.attemptId, id))
-      .run();
+    const now = Date.now();
+    this.host.storage.transactionSync(() => {
+      this.db
+        .update(attempts)
+        .set({ status: "running", startedAt: row.startedAt ?? now, deliveries: row.deliveries + 1 })
+        .where(eq(attempts.attemptId, id))
+        .run();
+      if (row.status === "queued") timeoutFromStart(this.db, id, row.message, now);
+    });
     return { proceed: true };
   }
 
@@ -463,6 +473,12 @@ export class Run implements RunApi {
     // An inline attempt that nothing here runs any more (its job died before reporting) goes to the queue.
     this.host.storage.transactionSync(() => requeueOrphanedInline(this.db, now, this.inline.running));
     for (const timer of dueTimers(this.db, now)) {
+      // A queued attempt that never started is sent again instead of timed out (see resendUnstarted).
+      if (
+        timer.purpose === "step_timeout" &&
+        this.host.storage.transactionSync(() => resendUnstarted(this.db, timer.timerId, now))
+      )
+        continue;
       const effects = this.transition({ type: "timerFired", timerId: timer.timerId, now }, now, {
         writes: () => this.db.delete(timers).where(eq(timers.timerId, timer.timerId)).run(),
       });

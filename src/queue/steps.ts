@@ -52,7 +52,7 @@ export async function handleStepMessage(msg: QueueMessage, res: Resources): Prom
   const m = parsed.data;
   const run = res.runs.getByName(m.runId);
   try {
-    const { proceed } = await run.stepStarted(m.attemptId);
+    const { proceed } = await run.stepStarted(m.attemptId, msg.attempts > 1);
     if (!proceed) {
       msg.ack();
       return;
