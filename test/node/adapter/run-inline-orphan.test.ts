@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { loadFromDisk } from "../../../src/cli/load.ts";
 import type { Resources, RunApi } from "../../../src/host/resources.ts";
 import { Run } from "../../../src/host/run.ts";
@@ -12,11 +12,12 @@ import { NodeNamespace } from "../../../src/node/object-host.ts";
 // (5 s after it started) and then killed with its process was found again only by its step timeout, as
 // nothing else woke the run after the restart. Chat runs sat for that timeout and then started their
 // retry through the queue. The run now checks every INLINE_CHECK_MS while an inline attempt is open.
-const dir = mkdtempSync(join(tmpdir(), "hookline-inline-orphan-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("an inline attempt whose process dies after its first check", { timeout: 60_000 }, () => {
   it("goes to the queue within one check interval after the restart, not at its step timeout", async () => {
+    // Made inside the test (a module-level dir leaks when a filter skips the test and its hooks).
+    const dir = mkdtempSync(join(tmpdir(), "hookline-inline-orphan-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const config = loadFromDisk(process.cwd(), "test");
     const sent: { attemptId: string; mode?: string }[] = [];
     const steps = {

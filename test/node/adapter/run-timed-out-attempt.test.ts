@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { loadFromDisk } from "../../../src/cli/load.ts";
 import type { Resources, RunApi } from "../../../src/host/resources.ts";
 import { Run } from "../../../src/host/run.ts";
@@ -10,11 +10,12 @@ import { NodeNamespace } from "../../../src/node/object-host.ts";
 // Found by `npm run faults` (crash-workerd): a worker killed mid-step leaves its attempt's row open; the step
 // timeout fails that attempt and the run retries. A redelivered message of the timed-out attempt must not
 // run it again, and a late result of it must not show as a second success in the trace.
-const dir = mkdtempSync(join(tmpdir(), "hookline-timed-out-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("an attempt that timed out while its worker was gone", { timeout: 45_000 }, () => {
   it("is not started again, and its late result is ignored and not recorded as a success", async () => {
+    // Made inside the test (a module-level dir leaks when a filter skips the test and its hooks).
+    const dir = mkdtempSync(join(tmpdir(), "hookline-timed-out-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const config = loadFromDisk(process.cwd(), "test");
     const chain = config.workflows.chain as unknown as { steps: Record<string, unknown>[] };
     const sent: { attemptId: string }[] = [];

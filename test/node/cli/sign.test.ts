@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { CliError, loadFromDisk } from "../../../src/cli/load.ts";
 import { sign } from "../../../src/cli/sign.ts";
 import { schemeOf } from "../../../src/config/schema.ts";
@@ -75,6 +75,7 @@ describe("hookline sign", () => {
 
   it("a directory or a non-JSON body is refused with the reason", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hookline-sign-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     await expect(run("stripe", dir)).rejects.toThrow(/is a directory/);
     const notJson = join(dir, "event.txt");
     writeFileSync(notJson, "id=evt_1");
