@@ -278,9 +278,7 @@ export const MAX_UNSTARTED_RESENDS = 3;
  * `MAX_UNSTARTED_RESENDS` times; a copy arriving after another started the attempt is refused by
  * `stepStarted`. Returns whether it did so (the engine then does not see the timer fire).
  */
-export function resendUnstarted(db: RunDb, timerId: string, now: number): boolean {
-  if (!timerId.endsWith(TIMEOUT_SUFFIX)) return false;
-  const attemptId = timerId.slice(0, -TIMEOUT_SUFFIX.length);
+export function resendUnstarted(db: RunDb, attemptId: string, timerId: string, now: number): boolean {
   const row = db
     .select({
       status: attempts.status,
@@ -307,16 +305,15 @@ export function resendUnstarted(db: RunDb, timerId: string, now: number): boolea
  * An attempt started: its timeout now counts from here, not from when it was queued (it may have waited in
  * a backlog). Only moves the timer later.
  */
-export function timeoutFromStart(db: RunDb, attemptId: string, message: string | null, now: number): void {
+export function timeoutFromStart(db: RunDb, timerId: string, message: string | null, now: number): void {
   if (!message) return;
   const at = now + timeoutOf(message) + STEP_TIMEOUT_GRACE_MS;
   db.update(timers)
     .set({ at: sql`max(${timers.at}, ${at})` })
-    .where(eq(timers.timerId, `${attemptId}${TIMEOUT_SUFFIX}`))
+    .where(eq(timers.timerId, timerId))
     .run();
 }
 
-const TIMEOUT_SUFFIX = ":timeout";
 const timeoutOf = (message: string) =>
   (JSON.parse(message) as { resolved: { timeoutMs?: number } }).resolved.timeoutMs ?? 0;
 

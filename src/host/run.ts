@@ -9,7 +9,7 @@ import type { Effect } from "../engine/effects.ts";
 import type { EngineEvent } from "../engine/events.ts";
 import type { StepOutcome, StepReport } from "../engine/messages.ts";
 import { retrySeed } from "../engine/relaunch.ts";
-import { FINISHED, type RunState } from "../engine/state.ts";
+import { type AttemptBlock, FINISHED, type RunState } from "../engine/state.ts";
 import { AlarmKeeper } from "./alarm.ts";
 import type { RunApi } from "./api.ts";
 import { CancelWatchers, type WatchResult } from "./cancel-watchers.ts";
@@ -194,6 +194,7 @@ export class Run implements RunApi {
     const id = AttemptId.parse(attemptId);
     const again = z.boolean().parse(redelivery);
     const row = attemptRow(this.db, id);
+    const block = this.attemptBlock((b) => b.attemptId === id);
     // An attempt the engine no longer waits for (it timed out and was retried) must not start again: its
     // row stays open until a worker reports, so a redelivered message would otherwise run it a second time.
     // A running attempt starts again only for a redelivery (its worker may have died), never for the first
@@ -204,18 +205,24 @@ export class Run implements RunApi {
       FINISHED.includes(this.state.status) ||
       !isOpen(row.status) ||
       (row.status === "running" && !again) ||
-      !this.awaited(id)
+      !block
     )
       return { proceed: false };
     const now = Date.now();
-    this.host.storage.transactionSync(() => {
+    const start = () =>
       this.db
         .update(attempts)
         .set({ status: "running", startedAt: row.startedAt ?? now, deliveries: row.deliveries + 1 })
         .where(eq(attempts.attemptId, id))
         .run();
-      if (row.status === "queued") timeoutFromStart(this.db, id, row.message, now);
-    });
+    // A queued attempt may have waited in a backlog: its timeout counts from now. An inline one starts
+    // right after the commit that queued it, so its timer is already right.
+    if (row.status === "queued" && row.mode === "queue")
+      this.host.storage.transactionSync(() => {
+        start();
+        timeoutFromStart(this.db, block.timeoutTimerId, row.message, now);
+      });
+    else start();
     return { proceed: true };
   }
 
@@ -246,11 +253,16 @@ export class Run implements RunApi {
 
   /** Whether the engine waits for this attempt's result (not one that timed out and was retried). */
   private awaited(attemptId: string): boolean {
-    if (!this.state) return false;
+    return this.attemptBlock((b) => b.attemptId === attemptId) !== undefined;
+  }
+
+  /** The attempt the engine waits for that matches `which`, if any. */
+  private attemptBlock(which: (block: AttemptBlock) => boolean): AttemptBlock | undefined {
+    if (!this.state) return undefined;
     for (const thread of Object.values(this.state.threads)) {
-      if (thread.block?.type === "attempt" && thread.block.attemptId === attemptId) return true;
+      if (thread.block?.type === "attempt" && which(thread.block)) return thread.block;
     }
-    return false;
+    return undefined;
   }
 
   /** Applies one attempt's result exactly once. Stale, repeated and late results are ignored and counted. */
@@ -474,9 +486,12 @@ export class Run implements RunApi {
     this.host.storage.transactionSync(() => requeueOrphanedInline(this.db, now, this.inline.running));
     for (const timer of dueTimers(this.db, now)) {
       // A queued attempt that never started is sent again instead of timed out (see resendUnstarted).
+      const timedOut = this.attemptBlock((b) => b.timeoutTimerId === timer.timerId);
       if (
-        timer.purpose === "step_timeout" &&
-        this.host.storage.transactionSync(() => resendUnstarted(this.db, timer.timerId, now))
+        timedOut &&
+        this.host.storage.transactionSync(() =>
+          resendUnstarted(this.db, timedOut.attemptId, timer.timerId, now),
+        )
       )
         continue;
       const effects = this.transition({ type: "timerFired", timerId: timer.timerId, now }, now, {
