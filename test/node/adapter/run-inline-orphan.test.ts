@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, expect, it, onTestFinished, vi } from "vitest";
-import { loadFromDisk } from "../../../src/cli/load.ts";
-import type { Resources, RunApi } from "../../../src/host/resources.ts";
-import { Run } from "../../../src/host/run.ts";
+import { describe, expect, it, vi } from "vitest";
+import type { RunApi } from "../../../src/host/resources.ts";
 import { INLINE_CHECK_MS } from "../../../src/host/run-store.ts";
-import { NodeNamespace } from "../../../src/node/object-host.ts";
+import { openRuns, type SentStep } from "./run-host.ts";
+import { tempDir } from "./tmp.ts";
 
 // Found by `npm run faults` (crash-workerd): an inline attempt still streaming at its one orphan check
 // (5 s after it started) and then killed with its process was found again only by its step timeout, as
@@ -15,40 +11,9 @@ import { NodeNamespace } from "../../../src/node/object-host.ts";
 
 describe("an inline attempt whose process dies after its first check", { timeout: 60_000 }, () => {
   it("goes to the queue within one check interval after the restart, not at its step timeout", async () => {
-    // Made inside the test (a module-level dir leaks when a filter skips the test and its hooks).
-    const dir = mkdtempSync(join(tmpdir(), "hookline-inline-orphan-"));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const config = loadFromDisk(process.cwd(), "test");
-    const sent: { attemptId: string; mode?: string }[] = [];
-    const steps = {
-      send: async (body: unknown) => void sent.push(body as { attemptId: string }),
-      sendBatch: async (ms: Iterable<{ body: unknown }>) => {
-        for (const m of ms) sent.push(m.body as { attemptId: string });
-      },
-    };
-    const quiet = { send: async () => {}, sendBatch: async () => {} };
-    const open = (): NodeNamespace<Run> => {
-      let res: Resources;
-      const runs = new NodeNamespace<Run>({
-        kind: "run",
-        dir,
-        create: (s) => new Run(s, res),
-        closeTimeoutMs: 100,
-      });
-      res = {
-        config,
-        secrets: {},
-        steps,
-        events: quiet,
-        runs,
-        sessions: runs,
-        ops: () => runs.getByName("ops"),
-        outboundFetch: fetch,
-        runtime: "node",
-      } as unknown as Resources;
-      runs.start();
-      return runs;
-    };
+    const dir = tempDir();
+    const sent: SentStep[] = [];
+    const open = () => openRuns(dir, { closeTimeoutMs: 100, sent }).runs;
     // A 40-word echo stream at 1 s a word: far longer than the test. Step timeout 55 s (inline: ≤ 2 min).
     const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
     const workflow = {

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, expect, it, onTestFinished, vi } from "vitest";
-import { loadFromDisk } from "../../../src/cli/load.ts";
-import type { Resources, RunApi } from "../../../src/host/resources.ts";
-import { Run } from "../../../src/host/run.ts";
-import { NodeNamespace } from "../../../src/node/object-host.ts";
+import { describe, expect, it, vi } from "vitest";
+import type { RunApi } from "../../../src/host/resources.ts";
+import { openRuns } from "./run-host.ts";
+import { tempDir } from "./tmp.ts";
 
 // Found by `npm run faults` (crash-workerd): a worker killed mid-step leaves its attempt's row open; the step
 // timeout fails that attempt and the run retries. A redelivered message of the timed-out attempt must not
@@ -13,34 +9,9 @@ import { NodeNamespace } from "../../../src/node/object-host.ts";
 
 describe("an attempt that timed out while its worker was gone", { timeout: 45_000 }, () => {
   it("is not started again, and its late result is ignored and not recorded as a success", async () => {
-    // Made inside the test (a module-level dir leaks when a filter skips the test and its hooks).
-    const dir = mkdtempSync(join(tmpdir(), "hookline-timed-out-"));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const config = loadFromDisk(process.cwd(), "test");
-    const chain = config.workflows.chain as unknown as { steps: Record<string, unknown>[] };
-    const sent: { attemptId: string }[] = [];
     // A STEPS queue whose messages nobody consumes: the worker that took attempt 1 died with its process.
-    const steps = {
-      send: async (body: unknown) => void sent.push(body as { attemptId: string }),
-      sendBatch: async (ms: Iterable<{ body: unknown }>) => {
-        for (const m of ms) sent.push(m.body as { attemptId: string });
-      },
-    };
-    const quiet = { send: async () => {}, sendBatch: async () => {} };
-    let res: Resources;
-    const runs = new NodeNamespace({ kind: "run", dir, create: (s) => new Run(s, res) });
-    res = {
-      config: { ...config, defaults: { ...config.defaults, inlineSteps: false } },
-      secrets: {},
-      steps,
-      events: quiet,
-      runs,
-      sessions: runs,
-      ops: () => runs.getByName("ops"),
-      outboundFetch: fetch,
-      runtime: "node",
-    } as unknown as Resources;
-    runs.start();
+    const { runs, sent, config } = openRuns(tempDir(), { inlineSteps: false });
+    const chain = config.workflows.chain as unknown as { steps: Record<string, unknown>[] };
     try {
       const stub = runs.getByName("run_timedout1") as unknown as RunApi;
       await stub.fromSession({

@@ -1,51 +1,18 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
-import { loadFromDisk } from "../../../src/cli/load.ts";
-import type { Resources, RunApi } from "../../../src/host/resources.ts";
-import { Run } from "../../../src/host/run.ts";
-import { NodeNamespace } from "../../../src/node/object-host.ts";
+import { describe, expect, it, vi } from "vitest";
+import type { RunApi } from "../../../src/host/resources.ts";
+import { openRuns } from "./run-host.ts";
+import { tempDir } from "./tmp.ts";
 
 // Found by `npm run faults` (crash-workerd, one CPU): a step timeout counted from when the attempt was
 // queued, so in a backlog longer than the timeout every attempt was failed before it started and its retry
 // queued behind the same backlog, round after round. A queued attempt that never started is now sent again
 // (same attempt) instead of failed, its timeout counts from its start, and only one copy may start it.
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
 describe("a queued attempt that waits longer than its timeout", { timeout: 45_000 }, () => {
   // Each test its own files: a run left by another test would wake here and send its own messages.
   const setup = () => {
-    const dir = mkdtempSync(join(tmpdir(), "hookline-unstarted-"));
-    dirs.push(dir);
-    const config = loadFromDisk(process.cwd(), "test");
-    const chain = config.workflows.chain as unknown as { steps: Record<string, unknown>[] };
     // A STEPS queue whose messages wait: nobody consumes them until the test plays the worker.
-    const sent: { attemptId: string }[] = [];
-    const steps = {
-      send: async (body: unknown) => void sent.push(body as { attemptId: string }),
-      sendBatch: async (ms: Iterable<{ body: unknown }>) => {
-        for (const m of ms) sent.push(m.body as { attemptId: string });
-      },
-    };
-    const quiet = { send: async () => {}, sendBatch: async () => {} };
-    let res: Resources;
-    const runs = new NodeNamespace({ kind: "run", dir, create: (s) => new Run(s, res) });
-    res = {
-      config: { ...config, defaults: { ...config.defaults, inlineSteps: false } },
-      secrets: {},
-      steps,
-      events: quiet,
-      runs,
-      sessions: runs,
-      ops: () => runs.getByName("ops"),
-      outboundFetch: fetch,
-      runtime: "node",
-    } as unknown as Resources;
-    runs.start();
+    const { runs, sent, config } = openRuns(tempDir(), { inlineSteps: false });
+    const chain = config.workflows.chain as unknown as { steps: Record<string, unknown>[] };
     const start = async (runId: string) => {
       const stub = runs.getByName(runId) as unknown as RunApi;
       await stub.fromSession({
