@@ -5,13 +5,13 @@
  *
  *   npx node bench/profile-node-ack.ts [--seconds 8] [--inflight 8] [--target telegram|standard-webhooks]
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { keepAlivePool, RequestSource, runWindow } from "./lib/load.ts";
 import { hooklineTargets } from "./lib/targets.ts";
+import { startChild } from "./node/child.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -27,52 +27,20 @@ if (!target) throw new Error(`no target ${args.target}`);
 const base = process.env.BENCH_TMPDIR ?? (readdirSync("/dev").includes("shm") ? "/dev/shm" : tmpdir());
 const dataDir = mkdtempSync(join(base, "hookline-prof-"));
 const profDir = mkdtempSync(join(tmpdir(), "hookline-cpuprof-"));
-const proc = spawn(
-  process.execPath,
-  [
-    "--disable-warning=ExperimentalWarning",
-    "--cpu-prof",
-    `--cpu-prof-dir=${profDir}`,
-    join(ROOT, "bench/node/server.ts"),
-  ],
-  {
-    env: {
-      ...process.env,
-      BENCH_NODE_CHILD: JSON.stringify({ kind: "hookline", dataDir, envName: "bench" }),
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const port = await new Promise<number>((ok) => {
-  createInterface({ input: proc.stdout }).on("line", (line) => {
-    const m = /^READY (\d+)$/.exec(line);
-    if (m) ok(Number(m[1]));
-  });
-});
-const url = `http://127.0.0.1:${port}`;
-let i = 0;
-let n = 0;
-let bad = 0;
-const until = Date.now() + Number(args.seconds) * 1000;
-await Promise.all(
-  Array.from({ length: Number(args.inflight) }, async () => {
-    while (Date.now() < until) {
-      const req = await target.make(i++, Date.now());
-      const res = await fetch(url + req.path, {
-        method: "POST",
-        headers: req.headers,
-        body: new Uint8Array(req.body),
-      });
-      const body = await res.text();
-      if (!target.ok(res.status, body)) bad++;
-      n++;
-    }
-  }),
-);
-proc.kill("SIGTERM");
-await new Promise((r) => proc.once("exit", r));
+const server = await startChild("hookline", { kind: "hookline", dataDir, envName: "bench" }, 30_000, [
+  "--cpu-prof",
+  `--cpu-prof-dir=${profDir}`,
+]);
+const inflight = Number(args.inflight);
+const source = new RequestSource(target);
+// Signed before the window (as the ack bench does), enough for about 4,000 acks a second.
+await source.prepare(Number(args.seconds) * 4_000);
+const pool = keepAlivePool(server.url, inflight);
+const load = await runWindow(pool, source, inflight, Number(args.seconds) * 1000);
+await pool.close();
+await server.stop();
 console.log(
-  `${n} requests in ${args.seconds} s (${(n / Number(args.seconds)).toFixed(0)}/s), ${bad} not accepted`,
+  `${load.requests} requests in ${args.seconds} s (${load.rps.toFixed(0)}/s), ${load.errors} not accepted`,
 );
 
 interface Node {

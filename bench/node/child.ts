@@ -38,10 +38,16 @@ export interface LoopDelay {
   max: number;
 }
 
-export async function startChild(name: string, spec: ChildSpec, timeoutMs = 30_000): Promise<Child> {
+export async function startChild(
+  name: string,
+  spec: ChildSpec,
+  timeoutMs = 30_000,
+  /** Extra Node flags for the child (e.g. `--cpu-prof`, bench/profile-node-ack.ts). */
+  nodeArgs: string[] = [],
+): Promise<Child> {
   const proc: ChildProcess = spawn(
     process.execPath,
-    ["--disable-warning=ExperimentalWarning", join(import.meta.dirname, "server.ts")],
+    ["--disable-warning=ExperimentalWarning", ...nodeArgs, join(import.meta.dirname, "server.ts")],
     {
       env: { ...process.env, BENCH_NODE_CHILD: JSON.stringify(spec) },
       stdio: ["ignore", "pipe", "pipe"],
