@@ -551,16 +551,16 @@ export async function checkMix(
   // Replies: one `done <tag>` sendMessage per completed chat run, counted at the fake Bot API. A reply goes
   // out after its run completed, from the run's outbox; one whose send a kill cut off is sent again when the
   // run's delivery watchdog wakes it (DELIVERY_WATCHDOG_MS), so wait that long for the last ones.
-  const sentAt = new Map<string, number[]>();
-  const countSent = () => {
-    const sent = new Map<string, number>();
-    sentAt.clear();
+  /** When the fake Bot API received each `done <tag>` reply, per text (a copy per send). */
+  const sentAtByText = () => {
+    const sent = new Map<string, number[]>();
     for (const c of telegram.calls) {
       if (c.method !== "sendMessage" || c.status !== 200) continue;
       const text = String(c.body.text ?? "");
       if (!text.startsWith("done ")) continue;
-      sent.set(text, (sent.get(text) ?? 0) + 1);
-      sentAt.set(text, [...(sentAt.get(text) ?? []), c.receivedAt]);
+      const at = sent.get(text);
+      if (at) at.push(c.receivedAt);
+      else sent.set(text, [c.receivedAt]);
     }
     return sent;
   };
@@ -570,10 +570,10 @@ export async function checkMix(
     runId !== undefined && !retried.has(runId) && finalStatus(runId) === "completed";
   const expectedReplies = acked.filter((d) => d.kind === "chat" && owesReply(d.acks[0]?.runId));
   const repliesUntil = Date.now() + DELIVERY_WATCHDOG_MS + 15_000;
-  let sentTexts = countSent();
+  let sentTexts = sentAtByText();
   while (expectedReplies.some((d) => !sentTexts.has(`done ${d.tag}`)) && Date.now() < repliesUntil) {
     await sleep(500);
-    sentTexts = countSent();
+    sentTexts = sentAtByText();
   }
   let repliesExpected = 0;
   let repliesMissing = 0;
@@ -584,7 +584,8 @@ export async function checkMix(
   for (const d of acked) {
     if (d.kind !== "chat") continue;
     const runId = d.acks[0]?.runId;
-    const n = sentTexts.get(`done ${d.tag}`) ?? 0;
+    const at = sentTexts.get(`done ${d.tag}`) ?? [];
+    const n = at.length;
     if (!owesReply(runId)) {
       if (n > 1) {
         repliesDuplicated += n - 1;
@@ -598,7 +599,6 @@ export async function checkMix(
       failures.push(`chat ${d.id}: reply "done ${d.tag}" never sent`);
     } else if (n > 1) {
       repliesDuplicated += n - 1;
-      const at = sentAt.get(`done ${d.tag}`) ?? [];
       let explained = 0;
       for (let i = 1; i < at.length; i++) {
         const prev = at[i - 1] as number;
