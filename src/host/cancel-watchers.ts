@@ -22,6 +22,11 @@ export class CancelWatchers {
     for (const done of set) done(result);
   }
 
+  /** How many attempts have an outstanding watch (running now). */
+  get size(): number {
+    return this.byAttempt.size;
+  }
+
   resolveAll(result: WatchResult): void {
     for (const attemptId of [...this.byAttempt.keys()]) this.resolve(attemptId, result);
   }

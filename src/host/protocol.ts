@@ -53,6 +53,11 @@ export const ResumeRun = z.object({
   stepId: z.string().max(200).optional(),
 });
 export const RunProgressQuery = z.object({ type: z.literal("progress") });
+/**
+ * A /stop was recorded for the chat whose active run this is: abort the in-flight attempts now, ahead of the
+ * session's durable `cancel`, and hold their results until that cancel arrives (`Run.stopping`).
+ */
+export const StopHint = z.object({ type: z.literal("stopping") });
 
 export const SessionToRun = z.discriminatedUnion("type", [
   StartRun,
@@ -60,6 +65,7 @@ export const SessionToRun = z.discriminatedUnion("type", [
   SteerRun,
   ResumeRun,
   RunProgressQuery,
+  StopHint,
 ]);
 export type SessionToRun = z.input<typeof SessionToRun>;
 
@@ -105,6 +111,8 @@ export interface SessionToRunReplies {
   steer: { accepted: boolean };
   resume: ResumeResult;
   progress: RunProgress | null;
+  /** How many in-flight attempts the hint aborted. */
+  stopping: { aborting: number };
 }
 
 // ---- run → session ----------------------------------------------------------------------------------

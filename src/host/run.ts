@@ -36,6 +36,7 @@ import { chatOriginOf, identityOf, newRunRow, resultOf } from "./run-args.ts";
 import { ChangeWaiters, LiveTexts, lastSeq, MAX_WAIT_MS, type RunEventsPage, readLog } from "./run-events.ts";
 import { FinishWaiter, InlineSteps } from "./run-inline.ts";
 import { createRunPump, type OutboxPump } from "./run-outbox.ts";
+import { type HeldResult, notStopped, StopHold } from "./run-stop-hold.ts";
 import {
   attemptRow,
   attemptStatus,
@@ -86,6 +87,8 @@ export class Run implements RunApi {
   /** Stream subscribers (`eventsSince` calls) waiting for the next commit or more live text. */
   private readonly changes = new ChangeWaiters();
   private readonly live = new LiveTexts();
+  /** Results of attempts a /stop hint aborted, until the session's cancel commits (src/host/run-stop-hold.ts). */
+  private readonly stopHold = new StopHold((held) => this.host.waitUntil(this.releaseHeld(held)));
 
   private readonly host: ObjectState;
   private readonly res: Resources;
@@ -147,6 +150,8 @@ export class Run implements RunApi {
           return this.resume(m);
         case "progress":
           return this.progress();
+        case "stopping":
+          return this.stopping();
       }
     })();
     return reply as Promise<SessionToRunReplies[M["type"]]>;
@@ -278,6 +283,12 @@ export class Run implements RunApi {
     r: StepOutcome,
   ): Promise<{ applied: boolean }> {
     this.live.delete(attemptId);
+    if (
+      this.state &&
+      !FINISHED.includes(this.state.status) &&
+      this.stopHold.keep({ attemptId, stepId, report: r })
+    )
+      return { applied: false };
     const row = attemptRow(this.db, attemptId);
     const open = !!row && isOpen(row.status) && row.stepId === stepId;
     const over = !this.state || FINISHED.includes(this.state.status);
@@ -334,8 +345,10 @@ export class Run implements RunApi {
   async cancel(args: Omit<z.input<typeof CancelRun>, "type">): Promise<CancelResult> {
     const { source, requestedAt } = CancelRun.parse({ ...args, type: "cancel" });
     if (!this.state) return { found: false };
-    if (FINISHED.includes(this.state.status))
+    if (FINISHED.includes(this.state.status)) {
+      this.stopHold.end();
       return { found: true, status: this.state.status, alreadyFinished: true };
+    }
     const now = Date.now();
     const latencyMs = Math.max(0, now - requestedAt);
     const timings = { requested_at: requestedAt, acknowledged_at: now, latency_ms: latencyMs };
@@ -358,9 +371,33 @@ export class Run implements RunApi {
     // The aborts are under way; sending the outbox and re-arming waits for a later task, so cancels that
     // arrive together each reach their abort before any of them does this follow-up work.
     await nextTask();
+    // Results a /stop hint held are now the cancelled run's late results.
+    this.stopHold.end();
     await this.afterCommit(effects);
     const status = this.state.status;
     return { found: true, status, alreadyFinished: false, requestedAt, acknowledgedAt: now, latencyMs };
+  }
+
+  /**
+   * The session recorded a /stop for this run's chat: abort the in-flight attempts now, ahead of its durable
+   * `cancel`, and hold their results until that cancel commits (src/host/run-stop-hold.ts). Nothing is written.
+   */
+  private stopping(): { aborting: number } {
+    const aborting = this.watchers.size;
+    if (!this.state || FINISHED.includes(this.state.status) || aborting === 0) return { aborting: 0 };
+    this.stopHold.begin();
+    this.watchers.resolveAll("cancelled");
+    return { aborting };
+  }
+
+  /** The hold ended: a cancelled run records them as its late results; otherwise the step runs again. */
+  private async releaseHeld(held: HeldResult[]): Promise<void> {
+    for (const { attemptId, stepId, report } of held) {
+      const over = !this.state || FINISHED.includes(this.state.status);
+      const outcome = over ? report : notStopped(report);
+      if (!outcome.ok && !over) console.warn(`run ${this.who?.runId} ${attemptId}: ${outcome.error.message}`);
+      await this.applyResult(stepId, attemptId, outcome);
+    }
   }
 
   /** Resumes a waiting step with input that its schema accepts (the engine checks it). */
@@ -483,7 +520,9 @@ export class Run implements RunApi {
   async alarm(): Promise<void> {
     const now = Date.now();
     // An inline attempt that nothing here runs any more (its job died before reporting) goes to the queue.
-    this.host.storage.transactionSync(() => requeueOrphanedInline(this.db, now, this.inline.running));
+    // An attempt whose result a /stop hint holds is not an orphan: its result is here, waiting for the cancel.
+    const live = new Set([...this.inline.running, ...this.stopHold.ids()]);
+    this.host.storage.transactionSync(() => requeueOrphanedInline(this.db, now, live));
     for (const timer of dueTimers(this.db, now)) {
       // A queued attempt that never started is sent again instead of timed out (see resendUnstarted).
       const timedOut = this.attemptBlock((b) => b.timeoutTimerId === timer.timerId);

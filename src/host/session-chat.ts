@@ -98,6 +98,11 @@ export class ChatHost {
     return this.retryAt;
   }
 
+  /** The run the chat machine holds active (the one a /stop would cancel), if any. */
+  activeRunId(): string | undefined {
+    return this.load().state.active?.runId;
+  }
+
   /** When the session must wake for chat work: a collect window's close or a retry. */
   nextWake(): number | undefined {
     const times = [nextWakeOf(this.load().state), this.retryAt].filter((t): t is number => t !== undefined);

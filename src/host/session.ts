@@ -2,6 +2,7 @@ import { and, asc, eq, lte, min, sql } from "drizzle-orm";
 import { z } from "zod";
 import fresh from "../../migrations/durable/session/fresh.sql";
 import migrations from "../../migrations/durable/session/migrations.js";
+import { nextTask } from "../core/next-task.ts";
 import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
 import { AlarmKeeper } from "./alarm.ts";
 import type { SessionApi } from "./api.ts";
@@ -15,6 +16,7 @@ import type { Resources } from "./resources.ts";
 import { runIdFor } from "./run-id.ts";
 import { ChatHost } from "./session-chat.ts";
 import { openDb, prepared } from "./sqlite.ts";
+import { afterStopBurst, noteStopHint } from "./stop-burst.ts";
 
 export type { RecordInput, RecordResult };
 
@@ -22,6 +24,8 @@ export type { RecordInput, RecordResult };
 const FLUSH_DELAY_MS = 1_000;
 const FLUSH_BATCH = 200;
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** After a /stop hint, how long the chat's durable follow-up (the cancel, the confirmation) waits. */
+export const STOP_FOLLOW_UP_MS = 25;
 
 /**
  * One per conversation (Telegram chat, WhatsApp sender, generic session key), on any host. Holds the dedup
@@ -70,13 +74,23 @@ export class Session implements SessionApi {
       collectRunId:
         starts && intent.onBusy === "collect" ? await runIdFor(`collect:${event.deliveryKey}`) : undefined,
     };
+    // A new /stop aborts the active run's step before anything else (see hintStop), then lets the other
+    // requests that are ready (often the /stops of other chats) reach their aborts before this one records.
+    const hinted =
+      intent?.type === "command" &&
+      intent.command === "stop" &&
+      !this.seen(event.deliveryKey) &&
+      this.hintStop();
+    if (hinted) await nextTask();
     const result = this.host.storage.transactionSync(() =>
       recordDelivery(this.host.storage.sql, parsed, ids, now),
     );
     if (result.status === "accepted" && intent && intent.type !== "skip") {
       // In a later task, so the ack does not wait behind the work it triggers (workerd's output gate would
-      // hold this call's answer for the writes the work makes before its first await).
-      const work = new Promise((resolve) => setTimeout(resolve, 0))
+      // hold this call's answer for the writes the work makes before its first await). After a /stop hint the
+      // step is already aborting, and the cancel that follows is bookkeeping: it waits a little longer, so
+      // the /stops of other chats that arrive in the same burst reach their aborts before this work runs.
+      const work = (hinted ? afterStopBurst() : new Promise((resolve) => setTimeout(resolve, 0)))
         .then(() => this.chat.drain())
         .then(() => this.ensureWake());
       this.host.waitUntil(work);
@@ -86,6 +100,30 @@ export class Session implements SessionApi {
     // summary back until then.)
     await this.alarms.bringForward(this.nextFlushAt(now));
     return result;
+  }
+
+  /** Whether the ledger already holds this delivery (a redelivered /stop must not hint again). */
+  private seen(key: string): boolean {
+    return this.host.storage.sql.exec("SELECT 1 FROM deliveries WHERE key = ?", key).toArray().length > 0;
+  }
+
+  /**
+   * A new /stop arrived: tell the chat's active run at once, so it aborts its in-flight step now instead of
+   * after the chat machine has worked through to the /stop and committed the cancel (which still follows, as
+   * the authority; the run holds the aborted result until then). Best effort and not awaited: a lost hint
+   * only means the abort comes with the cancel, as before.
+   */
+  private hintStop(): boolean {
+    const runId = this.chat.activeRunId();
+    if (!runId) return false;
+    noteStopHint();
+    this.host.waitUntil(
+      this.res.runs
+        .getByName(runId)
+        .fromSession({ type: "stopping" })
+        .catch((err) => console.warn(`/stop hint to run ${runId} failed: ${(err as Error).message}`)),
+    );
+    return true;
   }
 
   /** The full ledger row (its `event` is the normalized InboundEvent as JSON), or null once it has expired. */

@@ -2,6 +2,7 @@ import { nextTask } from "../core/next-task.ts";
 import { StepMessage, type StepReport } from "../engine/messages.ts";
 import type { QueueBatch, QueueMessage } from "../host/ports.ts";
 import type { Resources, RunApi } from "../host/resources.ts";
+import { afterStopBurst } from "../host/stop-burst.ts";
 import { runAttempt } from "../steps/attempt.ts";
 
 const POLL_MS = 50;
@@ -10,10 +11,15 @@ type RunStub = RunApi;
 
 /**
  * Aborts `controller` as soon as the run no longer wants the attempt. Push first: an outstanding
- * `watchCancel` RPC that the RunObject resolves on cancel. If that call is lost (the object restarted),
+ * `watchCancel` RPC that the RunObject resolves on cancel (which first aborts `cut`: the model connection). If that call is lost (the object restarted),
  * fall back to polling every 50 ms. Returns a function that stops watching.
  */
-function watchForCancel(run: RunStub, attemptId: string, controller: AbortController): () => void {
+function watchForCancel(
+  run: RunStub,
+  attemptId: string,
+  controller: AbortController,
+  cut?: AbortController,
+): () => void {
   let stopped = false;
   const poll = async () => {
     while (!stopped) {
@@ -29,7 +35,11 @@ function watchForCancel(run: RunStub, attemptId: string, controller: AbortContro
   };
   run.watchCancel(attemptId).then(
     (result) => {
-      if (!stopped && result !== "done") controller.abort(new Error(`run ${result}`));
+      if (stopped || result === "done") return;
+      // The model connection closes now; the attempt's abort (and its teardown) once the /stops that arrive
+      // together have all closed theirs (src/host/stop-burst.ts).
+      cut?.abort(new Error(`run ${result}`));
+      void afterStopBurst().then(() => controller.abort(new Error(`run ${result}`)));
     },
     () => {
       if (!stopped) void poll();
@@ -58,10 +68,11 @@ export async function handleStepMessage(msg: QueueMessage, res: Resources): Prom
       return;
     }
     const controller = new AbortController();
-    const stopWatching = watchForCancel(run, m.attemptId, controller);
+    const cut = new AbortController();
+    const stopWatching = watchForCancel(run, m.attemptId, controller, cut);
     let report: StepReport;
     try {
-      report = await runAttempt(m, res, controller.signal);
+      report = await runAttempt(m, res, controller.signal, undefined, cut.signal);
     } finally {
       stopWatching();
     }

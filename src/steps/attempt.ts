@@ -27,6 +27,8 @@ export async function runAttempt(
   deps: AttemptDeps,
   signal: AbortSignal,
   onText?: (textSoFar: string) => void,
+  /** Closes a model connection ahead of `signal` (src/steps/cut-fetch.ts). */
+  cut?: AbortSignal,
 ): Promise<StepOutcome> {
   const startedAt = Date.now();
   try {
@@ -35,6 +37,7 @@ export async function runAttempt(
       secrets: deps.secrets,
       outboundFetch: deps.outboundFetch,
       signal,
+      cut,
       extraMessages: m.extraMessages,
       streamTo: m.streamTo,
       onText,

@@ -5,6 +5,7 @@ import type { Secrets } from "../core/secrets.ts";
 import type { ResolvedStep } from "../engine/effects.ts";
 import type { Json } from "../engine/json.ts";
 import type { StepMessage } from "../engine/messages.ts";
+import { cuttableFetch } from "./cut-fetch.ts";
 import { executeHttpStep } from "./http.ts";
 import { executeLlmStep } from "./llm.ts";
 
@@ -22,6 +23,11 @@ export interface ExecuteContext {
   /** The fetch http steps use (on Node it pins each connection to a checked address). */
   outboundFetch: typeof fetch;
   signal: AbortSignal;
+  /**
+   * Closes an llm step's model connection at once, ahead of `signal` (which must follow): see
+   * src/steps/cut-fetch.ts.
+   */
+  cut?: AbortSignal;
   /** Messages steered into the run while it was busy (appended to an llm step's messages). */
   extraMessages?: StepMessage["extraMessages"];
   /** Stream an llm step's text into this chat as it arrives. */
@@ -55,7 +61,7 @@ export async function executeStep(step: ResolvedStep, ctx: ExecuteContext): Prom
     try {
       const r = await executeLlmStep(step, {
         env: ctx.secrets,
-        fetch,
+        fetch: ctx.cut ? cuttableFetch(fetch, ctx.cut) : fetch,
         signal: ctx.signal,
         extraMessages: ctx.extraMessages,
         onDelta:

@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
+import { marker, waitForRequest } from "../servers/client.ts";
 import {
+  adminPost,
   botCalls,
   sendTelegram,
   sentTexts,
@@ -8,6 +10,7 @@ import {
   waitForStatus,
   waitForTexts,
 } from "./fixtures.ts";
+import { fakes } from "./target.ts";
 
 /** Chat end to end: a reply, /stop, every onBusy policy, approvals. Telegram against a fake Bot API. */
 export const chatScenarios = () =>
@@ -48,6 +51,35 @@ export const chatScenarios = () =>
       expect((await botCalls(chat, "editMessageText")).length).toBeLessThanOrEqual(editsAtStop + 1);
       const shown = (await botCalls(chat, "editMessageText")).map((c) => String(c.body.text)).at(-1) ?? "";
       expect(shown).not.toContain("the-end");
+    });
+
+    it("/stop closes the model's connection before the cancel commits; a redelivered /stop stops nothing", async () => {
+      const chat = uniqueChat();
+      const tag = marker("stop-first");
+      const first = await sendTelegram(chat, `/slowai ${tag}`);
+      const open = (t: string) => waitForRequest(fakes.openai(), (r) => JSON.stringify(r.body).includes(t));
+      await open(tag);
+      const stop = await sendTelegram(chat, "/stop");
+      const closed = await waitForRequest(
+        fakes.openai(),
+        (r) => JSON.stringify(r.body).includes(tag) && r.closedAt !== undefined,
+      );
+      expect(closed.clientClosedEarly).toBe(true);
+      const done = await waitForStatus(first.runId as string, ["cancelled"]);
+      // Aborted first, committed second: the session's cancel comes after the run already closed the stream.
+      expect(closed.closedAt).toBeLessThan(Date.parse(done.cancel?.acknowledgedAt ?? ""));
+      await expect.poll(async () => (await trace(first.runId as string)).steps[0]?.status).toBe("cancelled");
+
+      // The next run streams; Telegram redelivers the old /stop (same update_id): a duplicate, no abort.
+      const tag2 = marker("stop-second");
+      const second = await sendTelegram(chat, `/slowai ${tag2}`);
+      await open(tag2);
+      expect((await sendTelegram(chat, "/stop", { updateId: stop.updateId })).status).toBe("duplicate");
+      await new Promise((r) => setTimeout(r, 500));
+      const still = await open(tag2);
+      expect(still.closedAt).toBeUndefined();
+      expect((await trace(second.runId as string)).status).toBe("running");
+      await adminPost(`/runs/${second.runId}/cancel`);
     });
 
     it("queues a message that arrives mid-run and answers both in order", async () => {

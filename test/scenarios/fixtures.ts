@@ -71,11 +71,13 @@ export interface BotCall {
 export async function sendTelegram(
   chatId: number,
   text: string,
-  opts: { from?: number; callback?: { data: string } } = {},
+  /** `updateId`: send an update again (a redelivery); by default each call is a new update. */
+  opts: { from?: number; callback?: { data: string }; updateId?: number } = {},
 ) {
+  const updateId = opts.updateId ?? nextUpdate++;
   const from = { id: opts.from ?? chatId, is_bot: false, first_name: "Ada" };
   const message = {
-    message_id: nextUpdate % 100_000,
+    message_id: updateId % 100_000,
     date: 1_764_000_000,
     chat: { id: chatId, type: "private" },
     from,
@@ -83,10 +85,10 @@ export async function sendTelegram(
   };
   const update = opts.callback
     ? {
-        update_id: nextUpdate++,
+        update_id: updateId,
         callback_query: { id: `cb-${nextUpdate}`, from, message, data: opts.callback.data },
       }
-    : { update_id: nextUpdate++, message };
+    : { update_id: updateId, message };
   const res = await target().fetch(
     await signedRequest({
       scheme: "telegram",
@@ -96,7 +98,7 @@ export async function sendTelegram(
     }),
   );
   expect(res.status).toBeLessThan(300);
-  return (await res.json()) as { status: string; runId?: string; deliveryKey: string };
+  return { ...((await res.json()) as { status: string; runId?: string; deliveryKey: string }), updateId };
 }
 
 /** Bot API calls the fake server saw for one chat (or, with null, all of them). */

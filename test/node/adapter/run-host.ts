@@ -16,7 +16,13 @@ export type SentStep = { attemptId: string };
  */
 export function openRuns(
   dir: string,
-  options: { inlineSteps?: boolean; closeTimeoutMs?: number; sent?: SentStep[] } = {},
+  options: {
+    inlineSteps?: boolean;
+    closeTimeoutMs?: number;
+    sent?: SentStep[];
+    /** Model keys and base URLs, e.g. a fake OpenAI's. */
+    secrets?: Record<string, string>;
+  } = {},
 ) {
   const config = loadFromDisk(process.cwd(), "test");
   const sent = options.sent ?? [];
@@ -37,7 +43,7 @@ export function openRuns(
   const inlineSteps = options.inlineSteps ?? config.defaults.inlineSteps;
   res = {
     config: { ...config, defaults: { ...config.defaults, inlineSteps } },
-    secrets: {},
+    secrets: options.secrets ?? {},
     steps,
     events: quiet,
     runs,
