@@ -28,8 +28,12 @@ interface RawWranglerConfig {
   [key: string]: unknown;
 }
 
-/** wrangler.toml keys this runner maps to Miniflare options; any other binding kind fails loudly. */
+/**
+ * wrangler.toml keys this runner maps to Miniflare options; any other binding kind fails loudly. `env` holds the
+ * named environments (`[env.production]`): the benches run the top-level (local) config, as `wrangler dev` does.
+ */
 const MAPPED = new Set([
+  "env",
   "name",
   "main",
   "compatibility_date",
