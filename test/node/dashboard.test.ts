@@ -57,11 +57,12 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  // The shots dir is made when this file loads, so it goes whether or not a browser ran.
+  if (!process.env.UPDATE_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
   if (NO_BROWSER) return;
   await browser?.close();
   await node?.close();
   rmSync(profile, { recursive: true, force: true });
-  if (!process.env.UPDATE_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
 });
 
 useTarget({
