@@ -4,7 +4,7 @@ import type { Effect } from "../engine/effects.ts";
 import type { StepMessage, StepOutcome } from "../engine/messages.ts";
 import { type AttemptDeps, runAttempt } from "../steps/attempt.ts";
 import type { CancelWatchers } from "./cancel-watchers.ts";
-import { afterStopBurst } from "./stop-burst.ts";
+import { attemptAbort } from "./stop-burst.ts";
 
 const NONE: ReadonlySet<string> = new Set();
 
@@ -60,20 +60,17 @@ export class InlineSteps {
       // After the transition that started it has sent its outbox (events, replies) in order.
       await Promise.resolve();
       if (!(await host.stepStarted(m.attemptId)).proceed) return;
-      const controller = new AbortController();
-      const cut = new AbortController();
+      // The model connection closes at once; the attempt's teardown once the /stops that arrive together have
+      // all closed theirs (src/host/stop-burst.ts).
+      const attempt = attemptAbort();
       void host.watchers.wait(m.attemptId).then((r) => {
-        if (r === "done") return;
-        // The model connection closes now; the attempt's abort (and its teardown work) once the /stops that
-        // arrive together have all closed theirs (src/host/stop-burst.ts).
-        cut.abort(new Error(`run ${r}`));
-        void afterStopBurst().then(() => controller.abort(new Error(`run ${r}`)));
+        if (r !== "done") attempt.abort(new Error(`run ${r}`));
       });
       const onText = host.onText ? (text: string) => host.onText?.(m.attemptId, m.stepId, text) : undefined;
-      const report = await runAttempt(m, host.deps, controller.signal, onText, cut.signal);
+      const report = await runAttempt(m, host.deps, attempt.signal, onText, attempt.cut);
       // An aborted attempt's bookkeeping waits for a later task: a /stop to many chats at once aborts the
       // other streams first, instead of after this one's trace row, events and notices.
-      if (controller.signal.aborted) await nextTask();
+      if (attempt.signal.aborted) await nextTask();
       await host.applyResult(m.stepId, m.attemptId, report);
     })()
       .catch((err) => console.error(`inline step ${m.attemptId} not applied: ${(err as Error).message}`))

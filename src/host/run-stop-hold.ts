@@ -74,7 +74,7 @@ export class StopHold {
  *
  * @example notStopped(report).error.retriable // true
  */
-export function notStopped(report: StepOutcome): StepOutcome {
+export function notStopped(report: StepOutcome): Extract<StepOutcome, { ok: false }> {
   return {
     ok: false,
     error: {

@@ -283,15 +283,10 @@ export class Run implements RunApi {
     r: StepOutcome,
   ): Promise<{ applied: boolean }> {
     this.live.delete(attemptId);
-    if (
-      this.state &&
-      !FINISHED.includes(this.state.status) &&
-      this.stopHold.keep({ attemptId, stepId, report: r })
-    )
-      return { applied: false };
+    const over = !this.state || FINISHED.includes(this.state.status);
+    if (!over && this.stopHold.keep({ attemptId, stepId, report: r })) return { applied: false };
     const row = attemptRow(this.db, attemptId);
     const open = !!row && isOpen(row.status) && row.stepId === stepId;
-    const over = !this.state || FINISHED.includes(this.state.status);
     const outstanding = open && (over || this.awaited(attemptId));
     // A late result after the run ended (typically the aborted attempt of a cancelled run) is not applied,
     // but its real timings go into the trace: that is how abort latency is observed.
@@ -393,10 +388,13 @@ export class Run implements RunApi {
   /** The hold ended: a cancelled run records them as its late results; otherwise the step runs again. */
   private async releaseHeld(held: HeldResult[]): Promise<void> {
     for (const { attemptId, stepId, report } of held) {
-      const over = !this.state || FINISHED.includes(this.state.status);
-      const outcome = over ? report : notStopped(report);
-      if (!outcome.ok && !over) console.warn(`run ${this.who?.runId} ${attemptId}: ${outcome.error.message}`);
-      await this.applyResult(stepId, attemptId, outcome);
+      if (!this.state || FINISHED.includes(this.state.status)) {
+        await this.applyResult(stepId, attemptId, report);
+        continue;
+      }
+      const retry = notStopped(report);
+      console.warn(`run ${this.who?.runId} ${attemptId}: ${retry.error.message}`);
+      await this.applyResult(stepId, attemptId, retry);
     }
   }
 

@@ -24,8 +24,6 @@ export type { RecordInput, RecordResult };
 const FLUSH_DELAY_MS = 1_000;
 const FLUSH_BATCH = 200;
 const MAX_BACKOFF_MS = 5 * 60_000;
-/** After a /stop hint, how long the chat's durable follow-up (the cancel, the confirmation) waits. */
-export const STOP_FOLLOW_UP_MS = 25;
 
 /**
  * One per conversation (Telegram chat, WhatsApp sender, generic session key), on any host. Holds the dedup

@@ -14,6 +14,29 @@ export function noteStopHint(now = Date.now()): void {
   lastHintAt = Math.max(lastHintAt, now);
 }
 
+/**
+ * The two aborts of one step attempt: `abort()` cuts its model connection at once (`cut`, for
+ * src/steps/cut-fetch.ts) and aborts `signal`, which tears the attempt down, once the burst is over.
+ *
+ * @example
+ * const attempt = attemptAbort();
+ * watchers.wait(id).then((r) => r !== "done" && attempt.abort(new Error(`run ${r}`)));
+ * await runAttempt(message, deps, attempt.signal, onText, attempt.cut);
+ */
+export function attemptAbort(): { signal: AbortSignal; cut: AbortSignal; abort(reason: Error): void } {
+  const controller = new AbortController();
+  const cut = new AbortController();
+  return {
+    signal: controller.signal,
+    cut: cut.signal,
+    abort(reason) {
+      if (cut.signal.aborted) return;
+      cut.abort(reason);
+      void afterStopBurst().then(() => controller.abort(reason));
+    },
+  };
+}
+
 /** Resolves once the current burst of /stop hints is over (or `MAX_DEFER_MS` has passed). */
 export async function afterStopBurst(): Promise<void> {
   const deadline = Date.now() + MAX_DEFER_MS;

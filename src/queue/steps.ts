@@ -2,7 +2,7 @@ import { nextTask } from "../core/next-task.ts";
 import { StepMessage, type StepReport } from "../engine/messages.ts";
 import type { QueueBatch, QueueMessage } from "../host/ports.ts";
 import type { Resources, RunApi } from "../host/resources.ts";
-import { afterStopBurst } from "../host/stop-burst.ts";
+import { attemptAbort } from "../host/stop-burst.ts";
 import { runAttempt } from "../steps/attempt.ts";
 
 const POLL_MS = 50;
@@ -10,24 +10,22 @@ const POLL_MS = 50;
 type RunStub = RunApi;
 
 /**
- * Aborts `controller` as soon as the run no longer wants the attempt. Push first: an outstanding
- * `watchCancel` RPC that the RunObject resolves on cancel (which first aborts `cut`: the model connection). If that call is lost (the object restarted),
- * fall back to polling every 50 ms. Returns a function that stops watching.
+ * Aborts the attempt as soon as the run no longer wants it. Push first: an outstanding `watchCancel` RPC that
+ * the RunObject resolves on cancel. If that call is lost (the object restarted), fall back to polling every
+ * 50 ms. Returns a function that stops watching.
  */
 function watchForCancel(
   run: RunStub,
   attemptId: string,
-  controller: AbortController,
-  cut?: AbortController,
+  attempt: ReturnType<typeof attemptAbort>,
 ): () => void {
   let stopped = false;
   const poll = async () => {
     while (!stopped) {
       await new Promise((r) => setTimeout(r, POLL_MS));
       try {
-        if (!stopped && !(await run.isOutstanding(attemptId)))
-          controller.abort(new Error("attempt abandoned"));
-        if (controller.signal.aborted) return;
+        if (!stopped && !(await run.isOutstanding(attemptId))) attempt.abort(new Error("attempt abandoned"));
+        if (attempt.cut.aborted) return;
       } catch {
         // The object is restarting; keep polling until we are stopped.
       }
@@ -35,11 +33,7 @@ function watchForCancel(
   };
   run.watchCancel(attemptId).then(
     (result) => {
-      if (stopped || result === "done") return;
-      // The model connection closes now; the attempt's abort (and its teardown) once the /stops that arrive
-      // together have all closed theirs (src/host/stop-burst.ts).
-      cut?.abort(new Error(`run ${result}`));
-      void afterStopBurst().then(() => controller.abort(new Error(`run ${result}`)));
+      if (!stopped && result !== "done") attempt.abort(new Error(`run ${result}`));
     },
     () => {
       if (!stopped) void poll();
@@ -67,18 +61,19 @@ export async function handleStepMessage(msg: QueueMessage, res: Resources): Prom
       msg.ack();
       return;
     }
-    const controller = new AbortController();
-    const cut = new AbortController();
-    const stopWatching = watchForCancel(run, m.attemptId, controller, cut);
+    // The model connection closes at once on cancel; the attempt's teardown once the /stops that arrive
+    // together have all closed theirs (src/host/stop-burst.ts).
+    const attempt = attemptAbort();
+    const stopWatching = watchForCancel(run, m.attemptId, attempt);
     let report: StepReport;
     try {
-      report = await runAttempt(m, res, controller.signal, undefined, cut.signal);
+      report = await runAttempt(m, res, attempt.signal, undefined, attempt.cut);
     } finally {
       stopWatching();
     }
     // Reporting an aborted attempt waits for a later task: other attempts cancelled at the same moment
     // abort first (on Node they share this event loop).
-    if (controller.signal.aborted) await nextTask();
+    if (attempt.signal.aborted) await nextTask();
     await run.stepFinished(m.stepId, m.attemptId, report);
     msg.ack();
   } catch (err) {

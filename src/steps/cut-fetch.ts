@@ -16,7 +16,6 @@ export function cuttableFetch(inner: typeof fetch, cut: AbortSignal): typeof fet
   return async (input, init) => {
     const outer = init?.signal ?? undefined;
     const signal = outer ? AbortSignal.any([outer, cut]) : cut;
-    // Called through globalThis semantics (unbound): workerd rejects fetch with a foreign `this`.
     const res = await inner(input, { ...init, signal });
     if (!res.body) return res;
     const reader = res.body.getReader();

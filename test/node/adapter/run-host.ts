@@ -1,7 +1,19 @@
 import { loadFromDisk } from "../../../src/cli/load.ts";
-import type { Resources } from "../../../src/host/resources.ts";
+import type { Resources, RunApi } from "../../../src/host/resources.ts";
 import { Run } from "../../../src/host/run.ts";
+import type { RunTrace } from "../../../src/host/run-trace.ts";
 import { NodeNamespace } from "../../../src/node/object-host.ts";
+
+/** A run's trace (`getTrace`), parsed. */
+export async function traceOf(stub: RunApi): Promise<RunTrace> {
+  return JSON.parse((await stub.getTrace()) as string) as RunTrace;
+}
+
+/** A step worker's report of a successful attempt that answered `text`. */
+export function succeeded(text: string) {
+  const now = Date.now();
+  return { ok: true as const, output: { text }, startedAt: now, finishedAt: now };
+}
 
 /** A STEPS message as a test sees it. */
 export type SentStep = { attemptId: string };

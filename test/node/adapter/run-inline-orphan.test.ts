@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { RunApi } from "../../../src/host/resources.ts";
 import { INLINE_CHECK_MS } from "../../../src/host/run-store.ts";
-import { openRuns, type SentStep } from "./run-host.ts";
+import { openRuns, type SentStep, traceOf } from "./run-host.ts";
 import { tempDir } from "./tmp.ts";
 
 // Found by `npm run faults` (crash-workerd): an inline attempt still streaming at its one orphan check
@@ -28,10 +28,6 @@ describe("an inline attempt whose process dies after its first check", { timeout
         },
       ],
     };
-    const trace = async (stub: RunApi) =>
-      JSON.parse((await stub.getTrace()) as string) as {
-        steps: { attemptId: string; status: string; mode: string }[];
-      };
 
     const first = open();
     const stub = first.getByName("run_inline_orphan1") as unknown as RunApi;
@@ -43,16 +39,16 @@ describe("an inline attempt whose process dies after its first check", { timeout
       input: {},
     });
     await vi.waitFor(
-      async () => expect((await trace(stub)).steps[0]).toMatchObject({ status: "running", mode: "inline" }),
+      async () => expect((await traceOf(stub)).steps[0]).toMatchObject({ status: "running", mode: "inline" }),
       {
         timeout: 15_000,
         interval: 20,
       },
     );
-    const attemptId = (await trace(stub)).steps[0]?.attemptId as string;
+    const attemptId = (await traceOf(stub)).steps[0]?.attemptId as string;
     // Past the first check, with the attempt alive: it stays inline, nothing is queued.
     await new Promise((r) => setTimeout(r, INLINE_CHECK_MS + 1_000));
-    expect((await trace(stub)).steps[0]).toMatchObject({ attemptId, status: "running", mode: "inline" });
+    expect((await traceOf(stub)).steps[0]).toMatchObject({ attemptId, status: "running", mode: "inline" });
     expect(sent).toEqual([]);
 
     // The process dies: its files stay, its memory (the running inline job) is gone for the new one.
@@ -68,7 +64,7 @@ describe("an inline attempt whose process dies after its first check", { timeout
       });
       expect(Date.now() - killedAt).toBeLessThan(INLINE_CHECK_MS * 2);
       expect(
-        (await trace(second.getByName("run_inline_orphan1") as unknown as RunApi)).steps[0],
+        (await traceOf(second.getByName("run_inline_orphan1") as unknown as RunApi)).steps[0],
       ).toMatchObject({
         attemptId,
         mode: "queue",

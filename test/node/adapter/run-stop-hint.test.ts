@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunApi } from "../../../src/host/resources.ts";
 import { startFakeOpenAi } from "../../servers/fake-openai.ts";
-import { openRuns, type SentStep } from "./run-host.ts";
+import { openRuns, type SentStep, traceOf } from "./run-host.ts";
 import { tempDir } from "./tmp.ts";
 
 // /stop aborts first and commits second: the session's hint (`stopping`) closes the model connection at once,
@@ -13,8 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => openai.close());
 
-type Trace = { status: string; steps: { attemptId: string; status: string }[] };
-
 describe("a /stop hint to a run", { timeout: 60_000 }, () => {
   it("closes the model stream at once, holds the aborted attempt, and the cancel then ends the run", async () => {
     const sent: SentStep[] = [];
@@ -24,7 +22,6 @@ describe("a /stop hint to a run", { timeout: 60_000 }, () => {
     });
     try {
       const stub = runs.getByName("run_stop_hint1") as unknown as RunApi;
-      const trace = async () => JSON.parse((await stub.getTrace()) as string) as Trace;
       const marker = "stop-hint-probe-1";
       await stub.fromSession({
         type: "start",
@@ -54,7 +51,7 @@ describe("a /stop hint to a run", { timeout: 60_000 }, () => {
       });
       // Well past the attempt's own abort: nothing failed or retried it, and the run waits for the cancel.
       await new Promise((r) => setTimeout(r, 500));
-      const held = await trace();
+      const held = await traceOf(stub);
       expect(held.status).toBe("running");
       expect(held.steps).toEqual([expect.objectContaining({ status: "running" })]);
       expect(sent).toEqual([]);
@@ -66,10 +63,11 @@ describe("a /stop hint to a run", { timeout: 60_000 }, () => {
       });
       expect(cancel).toMatchObject({ found: true, status: "cancelled", alreadyFinished: false });
       await vi.waitFor(
-        async () => expect((await trace()).steps).toEqual([expect.objectContaining({ status: "cancelled" })]),
+        async () =>
+          expect((await traceOf(stub)).steps).toEqual([expect.objectContaining({ status: "cancelled" })]),
         { timeout: 5_000, interval: 20 },
       );
-      expect((await trace()).status).toBe("cancelled");
+      expect((await traceOf(stub)).status).toBe("cancelled");
       expect(sent).toEqual([]);
       expect(openai.requests.filter((r) => JSON.stringify(r.body).includes(marker))).toHaveLength(1);
     } finally {
@@ -90,7 +88,7 @@ describe("a /stop hint to a run", { timeout: 60_000 }, () => {
         input: {},
       });
       expect(await stub.fromSession({ type: "stopping" })).toEqual({ aborting: 0 });
-      expect(JSON.parse((await stub.getTrace()) as string)).toMatchObject({ status: "waiting" });
+      expect(await traceOf(stub)).toMatchObject({ status: "waiting" });
     } finally {
       await runs.close();
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { RunApi } from "../../../src/host/resources.ts";
-import { openRuns } from "./run-host.ts";
+import { openRuns, succeeded, traceOf } from "./run-host.ts";
 import { tempDir } from "./tmp.ts";
 
 // Found by `npm run faults` (crash-workerd): a worker killed mid-step leaves its attempt's row open; the step
@@ -29,22 +29,11 @@ describe("an attempt that timed out while its worker was gone", { timeout: 45_00
       await vi.waitFor(() => expect(sent.length).toBe(2), { timeout: 18_000, interval: 50 });
       expect(await stub.isOutstanding(first)).toBe(false);
       expect(await stub.stepStarted(first)).toEqual({ proceed: false });
-      const now = Date.now();
-      const late = await stub.stepFinished("think", first, {
-        ok: true,
-        output: { text: "late" },
-        startedAt: now,
-        finishedAt: now,
-      });
+      const late = await stub.stepFinished("think", first, succeeded("late"));
       expect(late).toEqual({ applied: false });
       const second = sent[1]?.attemptId as string;
       expect(await stub.stepStarted(second)).toEqual({ proceed: true });
-      const applied = await stub.stepFinished("think", second, {
-        ok: true,
-        output: { text: "ok" },
-        startedAt: now,
-        finishedAt: now,
-      });
+      const applied = await stub.stepFinished("think", second, succeeded("ok"));
       expect(applied).toEqual({ applied: true });
       const trace = JSON.parse((await stub.getTrace()) as string) as {
         status: string;

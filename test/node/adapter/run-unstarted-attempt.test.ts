@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { RunApi } from "../../../src/host/resources.ts";
-import { openRuns } from "./run-host.ts";
+import { openRuns, succeeded, traceOf } from "./run-host.ts";
 import { tempDir } from "./tmp.ts";
 
 // Found by `npm run faults` (crash-workerd, one CPU): a step timeout counted from when the attempt was
@@ -64,18 +64,9 @@ describe("a queued attempt that waits longer than its timeout", { timeout: 45_00
       expect(await stub.stepStarted(first)).toEqual({ proceed: true });
       expect(await stub.stepStarted(first)).toEqual({ proceed: false });
       expect(await stub.stepStarted(first, true)).toEqual({ proceed: true });
-      const now = Date.now();
-      const applied = await stub.stepFinished("think", first, {
-        ok: true,
-        output: { text: "ok" },
-        startedAt: now,
-        finishedAt: now,
-      });
+      const applied = await stub.stepFinished("think", first, succeeded("ok"));
       expect(applied).toEqual({ applied: true });
-      const trace = JSON.parse((await stub.getTrace()) as string) as {
-        status: string;
-        steps: { attemptId: string; status: string }[];
-      };
+      const trace = await traceOf(stub);
       expect(trace.status).toBe("completed");
       expect(trace.steps.map((s) => [s.attemptId, s.status])).toEqual([[first, "succeeded"]]);
     } finally {
