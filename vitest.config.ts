@@ -33,6 +33,18 @@ export default defineConfig({
     // file's time is spent waiting (workerd, child processes, servers on 127.0.0.1), so two at once take the
     // suite from ~344 s to ~188 s here.
     maxWorkers: 2,
+    /**
+     * With `isolate: false` (the workerd project) a workerd runtime outlives the test file that started its
+     * background work: an alarm or queue batch left running by one file can reach Vitest's module runner just as
+     * that file's RPC channel closes, which Vitest reports as `Closing rpc while "resolve" was pending`. With a
+     * runtime per file the same work was simply killed. Only that exact error is ignored; everything else fails.
+     */
+    onUnhandledError(error) {
+      return !(
+        error.name === "EnvironmentTeardownError" &&
+        error.message.includes('Closing rpc while "resolve" was pending')
+      );
+    },
     projects: [
       {
         plugins: [sqlAsText],
@@ -68,6 +80,11 @@ export default defineConfig({
         ],
         test: {
           name: "workerd",
+          // One workerd runtime and module graph per worker instead of one per file (this project's wall time
+          // fell from about 150 s to 45 s here). Tests use unique chats, sources and run ids, so shared Durable
+          // Object storage does not leak between files; see onUnhandledError below for what a file's leftover
+          // background work can still do.
+          isolate: false,
           ...patience,
           include: [...pure, "test/workers/**/*.test.ts"],
         },

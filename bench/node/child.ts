@@ -47,7 +47,13 @@ export async function startChild(
 ): Promise<Child> {
   const proc: ChildProcess = spawn(
     process.execPath,
-    ["--disable-warning=ExperimentalWarning", ...nodeArgs, join(import.meta.dirname, "server.ts")],
+    [
+      "--disable-warning=ExperimentalWarning",
+      // BENCH_NODE_ARGS: flags for every server child, for diagnosis (e.g. "--trace-gc").
+      ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+      ...nodeArgs,
+      join(import.meta.dirname, "server.ts"),
+    ],
     {
       env: { ...process.env, BENCH_NODE_CHILD: JSON.stringify(spec) },
       stdio: ["ignore", "pipe", "pipe"],

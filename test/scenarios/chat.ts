@@ -67,7 +67,11 @@ export const chatScenarios = () =>
       expect(closed.clientClosedEarly).toBe(true);
       const done = await waitForStatus(first.runId as string, ["cancelled"]);
       // Aborted first, committed second: the session's cancel comes after the run already closed the stream.
-      expect(closed.closedAt).toBeLessThan(Date.parse(done.cancel?.acknowledgedAt ?? ""));
+      // (Said in full on failure: this ordering failed once in about 17 runs, cause not yet seen.)
+      expect(
+        closed.closedAt,
+        `stream closed at ${closed.closedAt}, cancel ${JSON.stringify(done.cancel)}, steps ${JSON.stringify(done.steps)}`,
+      ).toBeLessThan(Date.parse(done.cancel?.acknowledgedAt ?? ""));
       await expect.poll(async () => (await trace(first.runId as string)).steps[0]?.status).toBe("cancelled");
 
       // The next run streams; Telegram redelivers the old /stop (same update_id): a duplicate, no abort.
