@@ -164,7 +164,8 @@ export const API_ROUTES: ApiRoute[] = [
     method: "post",
     path: "/runs/:id/restart",
     tag: "runs",
-    summary: "Start a new run with the same pinned workflow and input, linked to this one",
+    summary:
+      "Start a new run with the same pinned workflow and input, linked to this one (a chat run answers in its chat)",
     auth: "admin",
     params: runId,
     responses: { 201: { description: "The new run", schema: S.RelaunchAnswer } },
@@ -174,7 +175,8 @@ export const API_ROUTES: ApiRoute[] = [
     method: "post",
     path: "/runs/:id/retry",
     tag: "runs",
-    summary: "Start a new run at the failed step, reusing the outputs of the steps before it",
+    summary:
+      "Start a new run at the failed step, reusing the outputs of the steps before it (a chat run answers in its chat)",
     auth: "admin",
     params: runId,
     responses: { 201: { description: "The new run", schema: S.RelaunchAnswer } },

@@ -414,8 +414,10 @@ export class Run implements RunApi {
    * Starts a new run from this one: `restart` runs the same pinned workflow with the same input and event;
    * `retry` starts at the step that failed (or was in flight when the run was cancelled) and reuses the
    * outputs of the top-level steps before it. The new run is linked both ways (`restartOf`/`retryOf` in its
-   * trace, `relaunches` in this one's). It keeps the source and delivery key, not the chat: a chat's session
-   * does not know the new run, so its replies go nowhere but the trace (a callback source is called again).
+   * trace, `relaunches` in this one's). It keeps the source, delivery key and chat: a chat run's relaunch
+   * replies in that chat and asks its approvals there (a callback source is called again). It is not the
+   * chat's active run: the session ignores its finish, and /stop in the chat does not reach it (the API's
+   * cancel does).
    */
   async relaunch(args: { kind: "restart" | "retry"; runId: string }): Promise<RelaunchResult> {
     const kind = args.kind === "retry" ? "retry" : "restart";
@@ -442,7 +444,18 @@ export class Run implements RunApi {
       input: this.state.input,
       event: this.state.event,
       prices: this.state.prices,
-      origin: row.source && row.deliveryKey ? { source: row.source, deliveryKey: row.deliveryKey } : null,
+      // A chat run's relaunch answers in the same chat, as the person who started it (replies, approvals).
+      origin:
+        row.source && row.deliveryKey
+          ? {
+              source: row.source,
+              deliveryKey: row.deliveryKey,
+              ...(row.sessionKey && { sessionKey: row.sessionKey }),
+              ...(row.channel && { channel: row.channel }),
+              chatId: row.chatId,
+              senderId: row.senderId,
+            }
+          : null,
       link: { kind, runId: row.id },
       ...(seed && { seed }),
     });

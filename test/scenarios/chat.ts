@@ -23,6 +23,21 @@ export const chatScenarios = () =>
       expect(texts[0]).toBe("echo: hello bot");
     });
 
+    it("an operator's restart of a chat run answers in the same chat; the chat goes on as before", async () => {
+      const chat = uniqueChat();
+      const ack = await sendTelegram(chat, "hello again");
+      const old = await waitForStatus(ack.runId as string, ["completed"]);
+      expect(await waitForTexts(chat, 1)).toEqual(["echo: hello again"]);
+      const res = await adminPost(`/runs/${old.runId}/restart`);
+      expect(res.status).toBe(201);
+      const { runId } = (await res.json()) as { runId: string };
+      expect((await waitForStatus(runId, ["completed"])).restartOf).toBe(old.runId);
+      expect(await waitForTexts(chat, 2)).toEqual(["echo: hello again", "echo: hello again"]);
+      // The relaunched run was never the chat's active run: the next message starts at once, as usual.
+      await sendTelegram(chat, "and now?");
+      expect((await waitForTexts(chat, 3)).at(-1)).toBe("echo: and now?");
+    });
+
     it('shows "typing…" while a run takes a while, and not after a run that answered at once', async () => {
       const slow = uniqueChat();
       await sendTelegram(slow, "/q take your time");
