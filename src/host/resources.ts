@@ -47,6 +47,8 @@ export interface Resources {
   readonly history?: () => HistoryStore;
   /** The fetch http steps and callbacks use. Node pins each connection to a checked address. */
   readonly outboundFetch: typeof fetch;
+  /** A model fetch that a /stop's cut closes at the socket (Node); absent: fetch's own abort does it. */
+  readonly cutFetch?: (cut: AbortSignal) => typeof fetch;
   /** Which runtime this is, for messages and the health check. */
   readonly runtime: "workerd" | "node";
 }

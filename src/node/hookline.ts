@@ -10,6 +10,7 @@ import { Run } from "../host/run.ts";
 import { Session } from "../host/session.ts";
 import { consumerFor, QUEUES } from "../queue/consumers.ts";
 import { nodeHistory } from "./history.ts";
+import { nodeCutFetch } from "./net/cut-fetch.ts";
 import { createPinnedFetch } from "./net/pinned-fetch.ts";
 import { NodeNamespace } from "./object-host.ts";
 import { createQueues, HOOKLINE_QUEUES } from "./queue.ts";
@@ -77,6 +78,7 @@ export function createNodeHookline(options: NodeHooklineOptions): NodeHookline {
     ops: () => ops.getByName("global"),
     history: history?.store,
     outboundFetch,
+    cutFetch: nodeCutFetch,
     runtime: "node",
   };
   const app = createApp(() => res);

@@ -11,6 +11,11 @@ export interface AttemptDeps {
   config: HooklineConfig;
   secrets: Secrets;
   outboundFetch: typeof fetch;
+  /**
+   * A model fetch whose connection `cut` closes at once, if the host has a cheaper way than fetch's own
+   * abort (Node: src/node/net/cut-fetch.ts). Default: `cuttableFetch(fetch, cut)`.
+   */
+  cutFetch?: (cut: AbortSignal) => typeof fetch;
 }
 
 /**
@@ -38,6 +43,7 @@ export async function runAttempt(
       outboundFetch: deps.outboundFetch,
       signal,
       cut,
+      cutFetch: deps.cutFetch,
       extraMessages: m.extraMessages,
       streamTo: m.streamTo,
       onText,

@@ -7,15 +7,22 @@
  *
  * Without a cut, it is the inner fetch with one pass-through stream on the body.
  *
+ * With `transportCuts`, `inner` closes the connection on `cut` itself (on Node, src/node/net/cut-fetch.ts does
+ * it below fetch, at the socket), so `cut` is not added to its signal: fetch's own abort is the costly part.
+ *
  * @example
  * const cut = new AbortController();
  * const f = cuttableFetch(fetch, cut.signal);
  * cut.abort(); // the connection closes now; abort the attempt's signal next
  */
-export function cuttableFetch(inner: typeof fetch, cut: AbortSignal): typeof fetch {
+export function cuttableFetch(
+  inner: typeof fetch,
+  cut: AbortSignal,
+  options: { transportCuts?: boolean } = {},
+): typeof fetch {
   return async (input, init) => {
     const outer = init?.signal ?? undefined;
-    const signal = outer ? AbortSignal.any([outer, cut]) : cut;
+    const signal = options.transportCuts ? outer : outer ? AbortSignal.any([outer, cut]) : cut;
     const res = await inner(input, { ...init, signal });
     if (!res.body) return res;
     const reader = res.body.getReader();

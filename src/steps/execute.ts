@@ -28,6 +28,8 @@ export interface ExecuteContext {
    * src/steps/cut-fetch.ts.
    */
   cut?: AbortSignal;
+  /** The host's model fetch for a `cut` (default: `cuttableFetch(fetch, cut)`); see `AttemptDeps.cutFetch`. */
+  cutFetch?: (cut: AbortSignal) => typeof fetch;
   /** Messages steered into the run while it was busy (appended to an llm step's messages). */
   extraMessages?: StepMessage["extraMessages"];
   /** Stream an llm step's text into this chat as it arrives. */
@@ -61,7 +63,7 @@ export async function executeStep(step: ResolvedStep, ctx: ExecuteContext): Prom
     try {
       const r = await executeLlmStep(step, {
         env: ctx.secrets,
-        fetch: ctx.cut ? cuttableFetch(fetch, ctx.cut) : fetch,
+        fetch: ctx.cut ? (ctx.cutFetch?.(ctx.cut) ?? cuttableFetch(fetch, ctx.cut)) : fetch,
         signal: ctx.signal,
         extraMessages: ctx.extraMessages,
         onDelta:
