@@ -1,7 +1,7 @@
 import { asc, gt, sql } from "drizzle-orm";
 import { eventLog } from "../db/durable/run-schema.ts";
 import type { EventEnvelope } from "../engine/messages.ts";
-import type { RunDb } from "./run-store.ts";
+import type { ObjectDb } from "./sqlite.ts";
 
 export { ChangeWaiters } from "./change-waiters.ts";
 
@@ -36,7 +36,7 @@ export interface RunEventsPage {
 }
 
 /** Appends one transition's events to the log, numbered on from the last one, in the caller's transaction. */
-export function appendLog(db: RunDb, events: readonly EventEnvelope[]): void {
+export function appendLog(db: ObjectDb, events: readonly EventEnvelope[]): void {
   if (events.length === 0) return;
   const last = lastSeq(db);
   db.insert(eventLog)
@@ -44,7 +44,7 @@ export function appendLog(db: RunDb, events: readonly EventEnvelope[]): void {
     .run();
 }
 
-export function lastSeq(db: RunDb): number {
+export function lastSeq(db: ObjectDb): number {
   return (
     db
       .select({ n: sql<number>`coalesce(max(${eventLog.lastSeq}), 0)` })
@@ -54,7 +54,7 @@ export function lastSeq(db: RunDb): number {
 }
 
 /** The logged events with a sequence number above `after`, in order. */
-export function readLog(db: RunDb, after: number): LoggedEvent[] {
+export function readLog(db: ObjectDb, after: number): LoggedEvent[] {
   const rows = db
     .select()
     .from(eventLog)
