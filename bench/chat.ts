@@ -5,6 +5,8 @@
  *   npm run bench:chat                                                      # ~45 s
  *   npx node bench/chat.ts --messages 20 --stop-rounds 1 --steady-rounds 0 --no-write   # a quick look; writes nothing
  *   npx node bench/chat.ts --stop-queue wrangler --no-write                 # shows the local queue limit (fails)
+ *   BENCH_WORKERD_INSPECTOR=9239 BENCH_WORKERD_CPUPROF=/tmp/stop npx node bench/chat.ts --no-write
+ *                                       # + a CPU profile of the isolate during each /stop burst (/tmp/stop.json)
  *
  * 1. Telegram end to end: a webhook POST (secret token header) → the first `sendMessage` for that chat at the fake
  *    Bot API (workflow: one `echo` llm step + `reply`), distinct chats, 5 in flight. Baseline: a grammY bot
@@ -37,6 +39,7 @@ import { TEST_BINDINGS } from "../test/fixtures/secrets.ts";
 import { type FakeTelegram, startFakeTelegram, type TelegramCall } from "../test/servers/fake-telegram.ts";
 import { measureThroughput, type ThroughputRound } from "./chat/throughput.ts";
 import { dryRunBuild } from "./lib/build.ts";
+import { CdpProfiler, type CpuProfile, summarizeProfiles } from "./lib/cdp-profiler.ts";
 import { cpuTicks, findWorkerdPids, settle } from "./lib/proc.ts";
 import { consoleTable, formatDoc, markdownTable, writeDocSection } from "./lib/report.ts";
 import { readWranglerConfig, startRuntime, workerOptions } from "./lib/runtime.ts";
@@ -473,6 +476,14 @@ interface StopSample {
 const STOPPED = /^Stopped after (\d+) ms\.$/;
 let nextStopChat = 830_000_000;
 
+/**
+ * Diagnosis only: with BENCH_WORKERD_CPUPROF=<file> (and BENCH_WORKERD_INSPECTOR=<port>), the hookline isolate is
+ * CPU-profiled from each round's /stop POSTs to its last confirmation; the profiles go to <file>.json and a summary
+ * is printed.
+ */
+let profiler: CdpProfiler | undefined;
+const stopProfiles: CpuProfile[] = [];
+
 async function stopRound(
   round: number,
   mode: StopMode,
@@ -506,6 +517,7 @@ async function stopRound(
   if (mode === "steady") await sleep(STEADY_DELAY_MS);
   const streamingCores = mode === "steady" ? (cpuMs() - streamCpu0) / (Date.now() - streamWall0) : Number.NaN;
   // /stop to all chats at once.
+  await profiler?.start();
   const stopCpu0 = cpuMs();
   const stopWall0 = Date.now();
   const stops = await Promise.all(
@@ -530,6 +542,7 @@ async function stopRound(
   );
   const stopCpuMs = cpuMs() - stopCpu0;
   const stopWallMs = Date.now() - stopWall0;
+  if (profiler) stopProfiles.push(await profiler.stop());
   // Quiet: no Bot API call for these chats for QUIET_MS.
   const quietStarted = Date.now();
   for (;;) {
@@ -764,6 +777,8 @@ async function main(): Promise<number> {
       `/stop (${STOP_QUEUE} STEPS consumer)`,
     );
     const stopPool = new Pool(runtime.urls.hookline as URL, { connections: STOP_CHATS + 4 });
+    if (process.env.BENCH_WORKERD_CPUPROF && process.env.BENCH_WORKERD_INSPECTOR)
+      profiler = await CdpProfiler.connect(Number(process.env.BENCH_WORKERD_INSPECTOR), "hookline");
     pools.push(stopPool);
     log(
       `/stop under load: ${STOP_CHATS} chats streaming echo?delayMs=${STREAM_DELAY_MS}; 1 warm-up + ${STOP_ROUNDS} rounds ` +
@@ -805,6 +820,11 @@ async function main(): Promise<number> {
       await settle(workerd, 5_000);
     }
 
+    if (profiler && process.env.BENCH_WORKERD_CPUPROF) {
+      writeFileSync(`${process.env.BENCH_WORKERD_CPUPROF}.json`, JSON.stringify(stopProfiles));
+      for (const line of summarizeProfiles(stopProfiles, ROOT)) console.log(line);
+      profiler.close();
+    }
     // ------------------------------------------------------------------------------------ summarize
     const atOnce = rounds.filter((r) => r.mode === "at once");
     const steadyRounds = rounds.filter((r) => r.mode === "steady");

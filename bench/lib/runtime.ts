@@ -167,6 +167,10 @@ export async function startRuntime(
       log: new Log(LogLevel.WARN),
       logRequests: false,
       resourcePersistencePath: persistDir,
+      // Diagnosis: a DevTools inspector for the isolates (bench/lib/cdp-profiler.ts).
+      ...(process.env.BENCH_WORKERD_INSPECTOR && {
+        inspectorPort: Number(process.env.BENCH_WORKERD_INSPECTOR),
+      }),
       workers,
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
