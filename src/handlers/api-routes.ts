@@ -188,7 +188,7 @@ export const API_ROUTES: ApiRoute[] = [
     tag: "runs",
     summary: "The run's events as Server-Sent Events",
     description:
-      "`id:` is the event's sequence number: reconnect with `Last-Event-ID` (or `?after=`) to resume without a gap or a repeat. `token` events carry an llm step's text as it streams; `end` closes the stream once the run is over.",
+      "`id:` is the event's sequence number: reconnect with `Last-Event-ID` (or `?after=`) to resume without a gap or a repeat. `token` events carry an llm step's text as it streams; `end` closes the stream once the run is over. A run that has not started yet (its 202 has just come back) is waited for up to 3 s before the answer is 404.",
     auth: "admin-or-run-token",
     params: runId,
     responses: { 200: { description: "The event stream", contentType: "text/event-stream" } },

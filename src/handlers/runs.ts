@@ -69,6 +69,9 @@ function newRunId(): string {
   return `run_${hex}`;
 }
 
+/** How long a stream opened for a run that has not started yet waits for its start before answering 404. */
+const START_GRACE_MS = 3_000;
+
 /** How long one poll of the run waits for news; between polls the stream sends a keep-alive comment. */
 const STREAM_POLL_MS = 15_000;
 
@@ -100,6 +103,9 @@ async function runStream(c: AppContext) {
   const lastId = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? 0);
   let after = Number.isSafeInteger(lastId) && lastId > 0 ? lastId : 0;
   let page = await run.eventsSince(after);
+  // A 202 names its run before the run has started (the work follows the ack): a client that opens the stream
+  // at once waits for the start instead of getting a 404 that an EventSource would not retry.
+  if (page.status === "unknown" && page.lastSeq === 0) page = await run.eventsSince(after, START_GRACE_MS);
   if (page.status === "unknown" && page.lastSeq === 0) return problem("not_found", `no run "${id}"`);
   const offsets: Record<string, number> = {};
   const subscriber = crypto.randomUUID();
