@@ -154,7 +154,8 @@ export const API_ROUTES: ApiRoute[] = [
     path: "/runs/:id",
     tag: "runs",
     summary: "One run's trace: every step with its output",
-    description: "Admin token, or the run's own `runToken` (`Authorization: Bearer rt_…`).",
+    description:
+      "Admin token, or the run's own `runToken` (`Authorization: Bearer rt_…`). A run that has not started yet (its 202 has just come back) is waited for up to 3 s before the answer is 404.",
     auth: "admin-or-run-token",
     params: runId,
     responses: { 200: { description: "The trace", schema: S.RunTrace } },

@@ -69,7 +69,7 @@ function newRunId(): string {
   return `run_${hex}`;
 }
 
-/** How long a stream opened for a run that has not started yet waits for its start before answering 404. */
+/** How long a trace or stream asked for a run that has not started yet waits for its start before answering 404. */
 const START_GRACE_MS = 3_000;
 
 /** How long one poll of the run waits for news; between polls the stream sends a keep-alive comment. */
@@ -146,7 +146,13 @@ export const runsApi = new Hono<AppEnv>()
   .get("/:id", adminOrRunToken, async (c) => {
     const id = c.req.param("id");
     if (!RUN_ID.test(id)) return problem("not_found", `no run "${id}"`);
-    const trace = await c.get("res").runs.getByName(id).getTrace();
+    const run = c.get("res").runs.getByName(id);
+    let trace = await run.getTrace();
+    if (!trace) {
+      // Asked for right after its 202: the run has not started yet. Wait for the start, as the stream does.
+      await run.eventsSince(0, START_GRACE_MS);
+      trace = await run.getTrace();
+    }
     return trace
       ? new Response(trace, { headers: { "content-type": "application/json; charset=utf-8" } })
       : problem("not_found", `no run "${id}"`);

@@ -29,7 +29,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe("GET /runs/:id/stream for a run that starts a moment later", { timeout: 30_000 }, () => {
+describe("GET /runs/:id/stream and /runs/:id for a run that starts a moment later", {
+  timeout: 30_000,
+}, () => {
   it("waits for the start and streams the run to its end", async () => {
     const runId = "run_0123456789abcdef0123456789abcdef";
     const opened = hookline.fetch(new Request(`${BASE}/runs/${runId}/stream`, { headers: admin }));
@@ -48,6 +50,24 @@ describe("GET /runs/:id/stream for a run that starts a moment later", { timeout:
     const events = await readSse(res, (e) => e.event === "end");
     expect(events[0]).toMatchObject({ id: "1", event: "run.state" });
     expect(JSON.parse(events.at(-1)?.data ?? "{}")).toMatchObject({ runId, status: "completed" });
+  });
+
+  it("GET /runs/:id waits for the start too, then answers the trace", async () => {
+    const runId = "run_fedcba9876543210fedcba9876543210";
+    const asked = hookline.fetch(new Request(`${BASE}/runs/${runId}`, { headers: admin }));
+    await new Promise((r) => setTimeout(r, 300));
+    await hookline.res.runs.getByName(runId).fromSession({
+      type: "start",
+      runId,
+      workflowId: "late",
+      workflow: {
+        steps: [{ id: "answer", kind: "llm", model: "echo", prompt: "late trace", timeout: 30_000 }],
+      },
+      input: {},
+    });
+    const res = await asked;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ runId, workflowId: "late" });
   });
 
   it("answers 404 when no run starts within the grace period", async () => {
