@@ -4,6 +4,7 @@
  * time, and `afterStopBurst()` resolves once no hint has come for `QUIET_MS`, or after `MAX_DEFER_MS` at most,
  * so a steady stream of /stops cannot hold anyone's bookkeeping back for long.
  */
+
 /**
  * The /stops of one burst reach a host about 1 ms apart (20 at once: 0.6–0.9 ms each on Node, 1–2 ms on local
  * workerd, handled one after another), so 10 ms without a new one ends it. It was 30 ms: every confirmation of a
