@@ -18,6 +18,7 @@ import { EventEnvelope } from "../engine/messages.ts";
 import { olderThan } from "../history/cursor.ts";
 import { DELIVERY_EVENT } from "../history/fold.ts";
 import { ChangeWaiters } from "./change-waiters.ts";
+import { check } from "./check.ts";
 import { type MetricUpdate, metricsOfDelivery, metricsOfEvent } from "./metrics.ts";
 import { migrateObject } from "./migrate.ts";
 import type { ObjectState } from "./ports.ts";
@@ -119,7 +120,7 @@ export class Ops {
 
   /** Upserts summaries from session outboxes. Idempotent: replays and reordering keep the highest seen count. */
   async indexDeliveries(rows: DeliverySummary[]): Promise<number> {
-    const parsed = z.array(DeliverySummary).parse(rows);
+    const parsed = check(z.array(DeliverySummary), rows, "Ops.indexDeliveries");
     const { storage } = this.host;
     storage.transactionSync(() => {
       this.countDeliveries(parsed);
@@ -147,7 +148,7 @@ export class Ops {
   }
 
   async listDeliveries(query: ListQuery): Promise<DeliveryIndexRow[]> {
-    const q = ListQuery.parse(query);
+    const q = check(ListQuery, query, "Ops.listDeliveries");
     const where = and(
       q.source ? eq(deliveryIndex.source, q.source) : undefined,
       q.outcome ? eq(deliveryIndex.outcome, q.outcome) : undefined,
@@ -169,7 +170,7 @@ export class Ops {
       this.db
         .select()
         .from(deliveryIndex)
-        .where(eq(deliveryIndex.key, z.string().parse(key)))
+        .where(eq(deliveryIndex.key, check(z.string(), key, "Ops.getDelivery key")))
         .get() ?? null
     );
   }
@@ -179,7 +180,7 @@ export class Ops {
    * redelivered or late event never rolls a run back.
    */
   async applyRunEvents(events: EventEnvelope[]): Promise<void> {
-    const parsed = z.array(EventEnvelope).parse(events);
+    const parsed = check(z.array(EventEnvelope), events, "Ops events");
     this.host.storage.transactionSync(() => {
       this.countEventsSync(parsed);
       for (const e of parsed) {
@@ -217,7 +218,7 @@ export class Ops {
    * The EVENTS consumer calls it for every batch (through `applyRunEvents` without Postgres history).
    */
   async publish(events: EventEnvelope[]): Promise<number> {
-    return this.publishParsed(z.array(EventEnvelope).parse(events));
+    return this.publishParsed(check(z.array(EventEnvelope), events, "Ops events"));
   }
 
   private publishParsed(events: EventEnvelope[]): number {
@@ -257,7 +258,7 @@ export class Ops {
   }
 
   async listRuns(query: z.input<typeof RunQuery>): Promise<RunIndexRow[]> {
-    const q = RunQuery.parse(query);
+    const q = check(RunQuery, query, "Ops.listRuns");
     const where = and(
       q.status ? eq(runIndex.status, q.status) : undefined,
       q.workflow ? eq(runIndex.workflowId, q.workflow) : undefined,
@@ -277,7 +278,7 @@ export class Ops {
 
   /** Keeps EVENTS that exhausted their retries until a replay; a repeated event id stays one row. */
   async parkDeadEvents(events: EventEnvelope[]): Promise<number> {
-    const parsed = z.array(EventEnvelope).parse(events);
+    const parsed = check(z.array(EventEnvelope), events, "Ops events");
     const now = Date.now();
     this.host.storage.transactionSync(() => {
       for (const e of parsed) {
@@ -293,7 +294,7 @@ export class Ops {
 
   /** The oldest parked events (up to `limit`) and how many are parked in all. */
   async deadEvents(limit: number): Promise<{ total: number; events: EventEnvelope[] }> {
-    const n = z.number().int().min(1).max(1000).parse(limit);
+    const n = check(z.number().int().min(1).max(1000), limit, "Ops limit");
     const rows = this.db.select().from(deadEvents).orderBy(deadEvents.deadAt, deadEvents.id).limit(n).all();
     const total = this.db.select({ n: sql<number>`count(*)` }).from(deadEvents).get()?.n ?? 0;
     return { total, events: rows.map((r) => JSON.parse(r.body) as EventEnvelope) };
@@ -301,7 +302,7 @@ export class Ops {
 
   /** Forgets parked events once a replay has put them back on the queue. */
   async dropDeadEvents(ids: string[]): Promise<number> {
-    const list = z.array(z.string()).max(1000).parse(ids);
+    const list = check(z.array(z.string()).max(1000), ids, "Ops ids");
     if (list.length === 0) return 0;
     this.db.delete(deadEvents).where(inArray(deadEvents.id, list)).run();
     return list.length;
@@ -314,7 +315,7 @@ export class Ops {
    * `applyRunEvents` does, so a batch costs the consumer one call here either way.
    */
   async countEvents(events: EventEnvelope[]): Promise<void> {
-    const parsed = z.array(EventEnvelope).parse(events);
+    const parsed = check(z.array(EventEnvelope), events, "Ops events");
     this.host.storage.transactionSync(() => this.countEventsSync(parsed));
     await this.armAlarm();
     this.publishParsed(parsed);

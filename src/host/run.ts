@@ -13,6 +13,7 @@ import { type AttemptBlock, FINISHED, type RunState } from "../engine/state.ts";
 import { AlarmKeeper } from "./alarm.ts";
 import type { RunApi } from "./api.ts";
 import { CancelWatchers, type WatchResult } from "./cancel-watchers.ts";
+import { check } from "./check.ts";
 import { migrateObject } from "./migrate.ts";
 import type { ObjectState } from "./ports.ts";
 import {
@@ -137,7 +138,7 @@ export class Run implements RunApi {
 
   /** The Session → Run protocol: one checked union, one answer type per message. */
   async fromSession<M extends SessionToRun>(message: M): Promise<SessionToRunReplies[M["type"]]> {
-    const m = SessionToRun.parse(message);
+    const m = check(SessionToRun, message, "Run.fromSession");
     const reply = (() => {
       switch (m.type) {
         case "start":
@@ -159,7 +160,7 @@ export class Run implements RunApi {
 
   /** Starts the run once; a repeated start (redelivered trigger) returns the existing run. */
   private async start(args: z.input<typeof StartRun>): Promise<StartResult> {
-    const a = StartRun.parse(args);
+    const a = check(StartRun, args, "Run.start");
     if (this.state) return { runId: a.runId, status: this.state.status, created: false };
     const now = Date.now();
     const { state, effects } = advance(null, { ...a, type: "start", now } as EngineEvent);
@@ -196,8 +197,8 @@ export class Run implements RunApi {
 
   /** A step worker is about to run an attempt. False means: don't (run over, or attempt not outstanding). */
   async stepStarted(attemptId: string, redelivery = false): Promise<{ proceed: boolean }> {
-    const id = AttemptId.parse(attemptId);
-    const again = z.boolean().parse(redelivery);
+    const id = check(AttemptId, attemptId, "Run.stepStarted attemptId");
+    const again = check(z.boolean(), redelivery, "Run.stepStarted redelivery");
     const row = attemptRow(this.db, id);
     const block = this.attemptBlock((b) => b.attemptId === id);
     // An attempt the engine no longer waits for (it timed out and was retried) must not start again: its
@@ -236,7 +237,7 @@ export class Run implements RunApi {
    * worker keeps this call outstanding while it works: that is the push path for cancel.
    */
   async watchCancel(attemptId: string): Promise<WatchResult> {
-    const id = AttemptId.parse(attemptId);
+    const id = check(AttemptId, attemptId, "Run.watchCancel attemptId");
     const status = attemptStatus(this.db, id);
     if (!status || !this.state) return "abandoned";
     if (this.state.status === "cancelled") return "cancelled";
@@ -247,7 +248,7 @@ export class Run implements RunApi {
 
   /** Whether an attempt is still wanted; the polling fallback when a watch is lost. */
   async isOutstanding(attemptId: string): Promise<boolean> {
-    const status = attemptStatus(this.db, AttemptId.parse(attemptId));
+    const status = attemptStatus(this.db, check(AttemptId, attemptId, "Run.isOutstanding attemptId"));
     return (
       !!status &&
       isOpen(status) &&
@@ -272,7 +273,7 @@ export class Run implements RunApi {
 
   /** Applies one attempt's result exactly once. Stale, repeated and late results are ignored and counted. */
   async stepFinished(stepId: string, attemptId: string, report: StepReport): Promise<{ applied: boolean }> {
-    const { report: r } = StepFinishedArgs.parse({ stepId, attemptId, report });
+    const { report: r } = check(StepFinishedArgs, { stepId, attemptId, report }, "Run.stepFinished");
     return this.applyResult(stepId, attemptId, r);
   }
 
@@ -319,7 +320,7 @@ export class Run implements RunApi {
 
   /** A STEPS message exhausted its deliveries: fail the attempt for good, so the run never wedges. */
   async stepDeadLettered(stepId: string, attemptId: string, reason: string): Promise<{ applied: boolean }> {
-    DeadLetterArgs.parse({ stepId, attemptId, reason });
+    check(DeadLetterArgs, { stepId, attemptId, reason }, "Run.deadLettered");
     const now = Date.now();
     const error = { message: `dead-lettered: ${reason}`, retriable: false };
     const outcome = { ok: false as const, error, aborted: false, startedAt: now, finishedAt: now };
@@ -338,7 +339,7 @@ export class Run implements RunApi {
    * after it, and in-flight attempts are aborted through their watchers right after the commit.
    */
   async cancel(args: Omit<z.input<typeof CancelRun>, "type">): Promise<CancelResult> {
-    const { source, requestedAt } = CancelRun.parse({ ...args, type: "cancel" });
+    const { source, requestedAt } = check(CancelRun, { ...args, type: "cancel" }, "Run.cancel");
     if (!this.state) return { found: false };
     if (FINISHED.includes(this.state.status)) {
       this.stopHold.end();
@@ -400,7 +401,7 @@ export class Run implements RunApi {
 
   /** Resumes a waiting step with input that its schema accepts (the engine checks it). */
   async resume(args: Omit<z.input<typeof ResumeRun>, "type">): Promise<ResumeResult> {
-    const { input, stepId } = ResumeRun.parse({ ...args, type: "resume" });
+    const { input, stepId } = check(ResumeRun, { ...args, type: "resume" }, "Run.resume");
     if (!this.state) return { found: false };
     const before = this.state.status;
     const now = Date.now();
@@ -421,7 +422,7 @@ export class Run implements RunApi {
    */
   async relaunch(args: { kind: "restart" | "retry"; runId: string }): Promise<RelaunchResult> {
     const kind = args.kind === "retry" ? "retry" : "restart";
-    const runId = RunId.parse(args.runId);
+    const runId = check(RunId, args.runId, "Run.relaunch runId");
     const row = loadRun(this.db);
     if (!this.state || !row) return { found: false };
     const status = this.state.status;

@@ -6,6 +6,7 @@ import { nextTask } from "../core/next-task.ts";
 import { type DeliveryRow, deliveries, outbox } from "../db/durable/session-schema.ts";
 import { AlarmKeeper } from "./alarm.ts";
 import type { SessionApi } from "./api.ts";
+import { check } from "./check.ts";
 import { indexDeliveries } from "./history-feed.ts";
 import { type IntentRow, RecordInput, type RecordResult, recordDelivery } from "./ledger.ts";
 import { migrateObject } from "./migrate.ts";
@@ -63,7 +64,7 @@ export class Session implements SessionApi {
 
   /** Records a delivery once. A repeat is counted and reported as a duplicate, never accepted twice. */
   async record(input: RecordInput): Promise<RecordResult> {
-    const parsed = RecordInput.parse(input);
+    const parsed = check(RecordInput, input, "Session.record");
     const { event, intent } = parsed;
     const now = Date.now();
     const starts = intent?.type === "run" && event.kind !== "status";
@@ -126,13 +127,13 @@ export class Session implements SessionApi {
 
   /** The full ledger row (its `event` is the normalized InboundEvent as JSON), or null once it has expired. */
   async getDelivery(key: string): Promise<DeliveryRow | null> {
-    const k = z.string().parse(key);
+    const k = check(z.string(), key, "Session.getDelivery key");
     return this.db.select().from(deliveries).where(eq(deliveries.key, k)).get() ?? null;
   }
 
   /** The Run → Session protocol: a run finished, asks for approval, or its approval expired. */
   async fromRun(message: RunToSession): Promise<void> {
-    await this.chat.fromRun(RunToSession.parse(message));
+    await this.chat.fromRun(check(RunToSession, message, "Session.fromRun"));
     await this.ensureWake();
   }
 

@@ -94,7 +94,10 @@ export class ObjectSlot<T> {
 /** Errors cross the stub as copies (workerd serializes them); an uncloneable throw becomes a plain Error. */
 export function copyError(err: unknown): unknown {
   try {
-    return structuredClone(err);
+    const copy = structuredClone(err);
+    // A message defined by a getter (zod's errors) is not cloned: keep the text the caller would have read.
+    if (err instanceof Error && copy instanceof Error && copy.message !== err.message) copy.message = err.message;
+    return copy;
   } catch {
     return new Error(messageOf(err));
   }

@@ -41,6 +41,7 @@ describe("GET /runs/:id/stream and /runs/:id for a run that starts a moment late
       runId,
       workflowId: "late",
       workflow: {
+        id: "late",
         steps: [{ id: "answer", kind: "llm", model: "echo", prompt: "late but here", timeout: 30_000 }],
       },
       input: {},
@@ -61,6 +62,7 @@ describe("GET /runs/:id/stream and /runs/:id for a run that starts a moment late
       runId,
       workflowId: "late",
       workflow: {
+        id: "late",
         steps: [{ id: "answer", kind: "llm", model: "echo", prompt: "late trace", timeout: 30_000 }],
       },
       input: {},

@@ -101,3 +101,23 @@ describe("a delivery starts a durable run", () => {
     expect(after.status).toBe("completed");
   });
 });
+
+describe("a run's start checks the workflow it pins (workerd)", () => {
+  it("refuses a workflow the config would refuse, and the caller reads why", async () => {
+    const stub = env.RUNS.getByName("run_bad_workflow_w1");
+    const refused = await stub
+      .fromSession({
+        type: "start",
+        runId: "run_bad_workflow_w1",
+        workflowId: "bad",
+        workflow: { id: "bad", steps: [{ id: "think", kind: "llm", model: "echo" }] },
+        input: {},
+      })
+      .then(
+        () => undefined,
+        (err: Error) => err,
+      );
+    expect(refused?.message).toMatch(/Run\.fromSession: .*prompt/s);
+    expect(await stub.getStatus()).toBeNull();
+  });
+});

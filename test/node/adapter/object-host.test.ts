@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import type { ObjectState } from "../../../src/host/ports.ts";
 import { AlarmRegistry } from "../../../src/node/object-alarms.ts";
 import { type NamespaceOptions, NodeNamespace } from "../../../src/node/object-host.ts";
@@ -73,6 +74,10 @@ class Probe {
 
   async fail() {
     throw new TypeError("bad input");
+  }
+
+  async failCheck() {
+    z.object({ text: z.string() }).parse({ text: 42 });
   }
 
   async background(ms: number) {
@@ -162,6 +167,8 @@ describe("NodeNamespace calls", () => {
     const stub = namespace(tempDir()).getByName("a");
     await expect(stub.fail()).rejects.toThrow(TypeError);
     await expect(stub.fail()).rejects.toThrow("bad input");
+    // A zod error's message is a getter, which structuredClone drops: the caller still reads what failed.
+    await expect(stub.failCheck()).rejects.toThrow(/text[\s\S]*expected string/);
     await expect((stub as unknown as { nope(): Promise<void> }).nope()).rejects.toThrow(/no method "nope"/);
     await expect((stub as unknown as { toString(): Promise<void> }).toString()).rejects.toThrow(/no method/);
     expect((stub as unknown as { then: unknown }).then).toBeUndefined();

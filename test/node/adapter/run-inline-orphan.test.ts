@@ -17,10 +17,11 @@ describe("an inline attempt whose process dies after its first check", { timeout
     // A 40-word echo stream at 1 s a word: far longer than the test. Step timeout 55 s (inline: ≤ 2 min).
     const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
     const workflow = {
+      id: "orphan-probe",
       steps: [
         {
           id: "think",
-          kind: "llm",
+          kind: "llm" as const,
           model: "echo?delayMs=1000",
           stream: true,
           prompt: words,

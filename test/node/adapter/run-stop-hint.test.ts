@@ -28,6 +28,7 @@ describe("a /stop hint to a run", { timeout: 60_000 }, () => {
         runId: "run_stop_hint1",
         workflowId: "stop-hint",
         workflow: {
+          id: "stop-hint",
           steps: [
             {
               id: "answer",
@@ -84,7 +85,7 @@ describe("a /stop hint to a run", { timeout: 60_000 }, () => {
         type: "start",
         runId: "run_stop_hint2",
         workflowId: "stop-hint",
-        workflow: { steps: [{ id: "wait", kind: "wait", timeout: 3_600_000 }] },
+        workflow: { id: "stop-hint-wait", steps: [{ id: "wait", kind: "wait", timeout: 3_600_000 }] },
         input: {},
       });
       expect(await stub.fromSession({ type: "stopping" })).toEqual({ aborting: 0 });

@@ -19,7 +19,7 @@ describe("an attempt that timed out while its worker was gone", { timeout: 45_00
         runId: "run_timedout1",
         workflowId: "timeout-probe",
         // The test config's `chain` as parsed (retry defaults), cut to its first llm step with a 200 ms timeout.
-        workflow: { ...chain, steps: [{ ...chain.steps[0], id: "think", timeout: 200 }] },
+        workflow: { ...chain, steps: [{ ...chain.steps[0], id: "think", timeout: 200 }] } as never,
         input: { text: "hi" },
       });
       await vi.waitFor(() => expect(sent.length).toBe(1), { timeout: 15_000, interval: 20 });

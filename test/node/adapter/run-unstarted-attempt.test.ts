@@ -19,7 +19,7 @@ describe("a queued attempt that waits longer than its timeout", { timeout: 45_00
         type: "start",
         runId,
         workflowId: "unstarted-probe",
-        workflow: { ...chain, steps: [{ ...chain.steps[0], id: "think", timeout: 300 }] },
+        workflow: { ...chain, steps: [{ ...chain.steps[0], id: "think", timeout: 300 }] } as never,
         input: { text: "hi" },
       });
       return stub;

@@ -105,7 +105,7 @@ function setup(o: { dir?: string; hang?: boolean } = {}) {
       type: "start",
       runId,
       workflowId: "give-up-probe",
-      workflow,
+      workflow: workflow as never,
       input: input as never,
       origin: {
         source: "demo-bot",
