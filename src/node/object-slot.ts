@@ -96,7 +96,8 @@ export function copyError(err: unknown): unknown {
   try {
     const copy = structuredClone(err);
     // A message defined by a getter (zod's errors) is not cloned: keep the text the caller would have read.
-    if (err instanceof Error && copy instanceof Error && copy.message !== err.message) copy.message = err.message;
+    if (err instanceof Error && copy instanceof Error && copy.message !== err.message)
+      copy.message = err.message;
     return copy;
   } catch {
     return new Error(messageOf(err));
