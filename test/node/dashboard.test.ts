@@ -23,7 +23,8 @@ if (NO_BROWSER) {
   );
 }
 const TOKEN = TEST_BINDINGS.HOOKLINE_ADMIN_TOKEN;
-const shots = process.env.UPDATE_SCREENSHOTS ? "docs/img" : mkdtempSync(join(tmpdir(), "hookline-shots-"));
+// Made with the browser, not when this file loads: with no browser every test is skipped and so is afterAll.
+let shots = "docs/img";
 
 let node: NodeServer;
 let profile: string;
@@ -53,13 +54,13 @@ beforeAll(async () => {
   });
   page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(8_000);
-  mkdirSync(shots, { recursive: true });
+  if (process.env.UPDATE_SCREENSHOTS) mkdirSync(shots, { recursive: true });
+  else shots = mkdtempSync(join(tmpdir(), "hookline-shots-"));
 }, 90_000);
 
 afterAll(async () => {
-  // The shots dir is made when this file loads, so it goes whether or not a browser ran.
-  if (!process.env.UPDATE_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
   if (NO_BROWSER) return;
+  if (!process.env.UPDATE_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
   await browser?.close();
   await node?.close();
   rmSync(profile, { recursive: true, force: true });
