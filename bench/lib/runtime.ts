@@ -7,6 +7,10 @@ import { join } from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Response as MfResponse, Miniflare } from "miniflare";
 import type { BuiltWorker } from "./build.ts";
 
+// Offline and quiet, as `npm start` runs wrangler (src/cli/start.ts): no `request.cf` download, no metrics.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+process.env.WRANGLER_SEND_METRICS ??= "false";
+
 interface RawWranglerConfig {
   compatibility_date?: string;
   compatibility_flags?: string[];
