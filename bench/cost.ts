@@ -1005,7 +1005,7 @@ async function main(): Promise<number> {
 
 interface TraceShape {
   status: string;
-  steps: { status: string }[];
+  steps: { status: string; mode?: string }[];
 }
 
 /** Every run completed, with the llm attempts it should have (after the meter was read). */
@@ -1014,7 +1014,8 @@ async function checkRuns(pool: Pool, w: Workload, runIds: string[]): Promise<voi
   const bad: string[] = [];
   for (const id of runIds) {
     const t = await getJson<TraceShape>(pool, `/runs/${id}`, ADMIN);
-    const ok = t.steps.filter((s) => s.status === "succeeded").length;
+    // Pure steps (branch, reply, parallel…) are listed in the trace too; only attempts are counted here.
+    const ok = t.steps.filter((s) => s.mode !== "pure" && s.status === "succeeded").length;
     if (t.status !== "completed" || ok !== w.llmAttempts)
       bad.push(`${id}: ${t.status}, ${ok} attempts succeeded`);
   }
