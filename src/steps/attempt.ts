@@ -3,6 +3,7 @@ import { redactSecrets, secretValuesOf } from "../core/redact-secrets.ts";
 import type { Secrets } from "../core/secrets.ts";
 import { toStepError } from "../engine/errors/to-step-error.ts";
 import type { StepMessage, StepOutcome } from "../engine/messages.ts";
+import { cuttableFetch } from "./cut-fetch.ts";
 import { executeStep } from "./execute.ts";
 import { usageOf } from "./failure.ts";
 
@@ -42,8 +43,8 @@ export async function runAttempt(
       secrets: deps.secrets,
       outboundFetch: deps.outboundFetch,
       signal,
-      cut,
-      cutFetch: deps.cutFetch,
+      // A cut closes the model connection at once, ahead of `signal` (which must follow).
+      ...(cut && { modelFetch: deps.cutFetch?.(cut) ?? cuttableFetch(fetch, cut) }),
       extraMessages: m.extraMessages,
       streamTo: m.streamTo,
       onText,

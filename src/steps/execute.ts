@@ -5,7 +5,6 @@ import type { Secrets } from "../core/secrets.ts";
 import type { ResolvedStep } from "../engine/effects.ts";
 import type { Json } from "../engine/json.ts";
 import type { StepMessage } from "../engine/messages.ts";
-import { cuttableFetch } from "./cut-fetch.ts";
 import { executeHttpStep } from "./http.ts";
 import { executeLlmStep } from "./llm.ts";
 
@@ -23,13 +22,8 @@ export interface ExecuteContext {
   /** The fetch http steps use (on Node it pins each connection to a checked address). */
   outboundFetch: typeof fetch;
   signal: AbortSignal;
-  /**
-   * Closes an llm step's model connection at once, ahead of `signal` (which must follow): see
-   * src/steps/cut-fetch.ts.
-   */
-  cut?: AbortSignal;
-  /** The host's model fetch for a `cut` (default: `cuttableFetch(fetch, cut)`); see `AttemptDeps.cutFetch`. */
-  cutFetch?: (cut: AbortSignal) => typeof fetch;
+  /** The fetch an llm step's model calls use (default: global fetch); `runAttempt` gives a cuttable one. */
+  modelFetch?: typeof fetch;
   /** Messages steered into the run while it was busy (appended to an llm step's messages). */
   extraMessages?: StepMessage["extraMessages"];
   /** Stream an llm step's text into this chat as it arrives. */
@@ -63,7 +57,7 @@ export async function executeStep(step: ResolvedStep, ctx: ExecuteContext): Prom
     try {
       const r = await executeLlmStep(step, {
         env: ctx.secrets,
-        fetch: ctx.cut ? (ctx.cutFetch?.(ctx.cut) ?? cuttableFetch(fetch, ctx.cut)) : fetch,
+        fetch: ctx.modelFetch ?? fetch,
         signal: ctx.signal,
         extraMessages: ctx.extraMessages,
         onDelta:
